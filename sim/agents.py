@@ -1,0 +1,137 @@
+"""Mesa agents: FirmAgent, CustomerAgent, EmployeeAgent — readable views of the state arrays.
+
+The model steps arrays, not agents, so that a million customers step in a fraction of a second;
+these views read (and write) one agent's entries, for inspection, teaching and the dashboard.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim import customers as cu
+from sim.employees import ACTIVE, CLOSED, VACANT
+
+if TYPE_CHECKING:
+    from sim.model import EmpathyMarket
+
+
+class FirmAgent(mesa.Agent):
+    """A firm: the focal business (index 0) or a competitor."""
+
+    model: EmpathyMarket
+
+    def __init__(self, model: EmpathyMarket, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def name(self) -> str:
+        return self.model.firms.configs[self.index].name
+
+    @property
+    def role(self) -> str:
+        return "focal" if self.index == 0 else "competitor"
+
+    @property
+    def price(self) -> float:
+        return float(self.model.firms.price[self.index])
+
+    @property
+    def empathy(self) -> float:
+        return float(self.model.firms.empathy[self.index])
+
+    @property
+    def automation(self) -> float:
+        return float(self.model.firms.automation[self.index])
+
+    @property
+    def customers(self) -> int:
+        return int(np.count_nonzero(self.model.customers.firm == self.index))
+
+    @property
+    def employees(self) -> int:
+        return int(self.model.workforce.headcount(self.model.firms.n)[self.index])
+
+    def __repr__(self) -> str:
+        return f"FirmAgent({self.name!r}, {self.role}, price={self.price:.2f}, customers={self.customers})"
+
+
+class CustomerAgent(mesa.Agent):
+    """One customer: a node of the word-of-mouth graph."""
+
+    model: EmpathyMarket
+
+    def __init__(self, model: EmpathyMarket, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def segment(self) -> str:
+        return "price-driven" if self.model.customers.segment[self.index] == cu.PRICE_DRIVEN else "relationship-driven"
+
+    @property
+    def firm(self) -> FirmAgent | None:
+        f = int(self.model.customers.firm[self.index])
+        return None if f == cu.NO_FIRM else self.model.firm_agents[f]
+
+    @property
+    def empathy_need(self) -> float:
+        return float(self.model.customers.need[self.index])
+
+    @property
+    def perceived_quality(self) -> float:
+        return float(self.model.customers.quality[self.index])
+
+    @property
+    def felt_empathy(self) -> float:
+        return float(self.model.customers.felt_empathy[self.index])
+
+    @property
+    def attachment(self) -> float:
+        return float(self.model.customers.attachment[self.index])
+
+    @property
+    def neighbours(self) -> list[int]:
+        g = self.model.graph
+        return g.indices[g.indptr[self.index] : g.indptr[self.index + 1]].tolist()
+
+    def __repr__(self) -> str:
+        firm = self.firm.name if self.firm else "none"
+        return f"CustomerAgent({self.index}, {self.segment}, firm={firm}, quality={self.perceived_quality:.2f})"
+
+
+class EmployeeAgent(mesa.Agent):
+    """One employee slot of a firm (active, vacant or closed)."""
+
+    model: EmpathyMarket
+
+    def __init__(self, model: EmpathyMarket, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def employer(self) -> FirmAgent:
+        return self.model.firm_agents[int(self.model.workforce.firm[self.index])]
+
+    @property
+    def status(self) -> str:
+        return {ACTIVE: "active", VACANT: "vacant", CLOSED: "closed"}[int(self.model.workforce.status[self.index])]
+
+    @property
+    def empathy_skill(self) -> float:
+        return float(self.model.workforce.skill[self.index])
+
+    @property
+    def engagement(self) -> float:
+        return float(self.model.workforce.engagement[self.index])
+
+    @property
+    def burnout(self) -> float:
+        return float(self.model.workforce.burnout[self.index])
+
+    def __repr__(self) -> str:
+        return (f"EmployeeAgent({self.index}, {self.employer.name}, {self.status}, "
+                f"engagement={self.engagement:.2f}, burnout={self.burnout:.2f})")

@@ -1,0 +1,72 @@
+"""Churn and switching: customers reconsider their firm and leave with a recorded reason.
+
+Each week a customer leaves for good reasons outside the model with probability `base_churn`
+(reason "other"), and otherwise reconsiders with probability `review_rate`: a multinomial logit
+over all firms and the outside option, where the current firm is judged by the customer's own
+experience and enjoys a habit bonus (`switching_cost`) plus its emotional attachment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import customers as cu
+from sim.config import SimConfig
+from sim.customers import Customers
+from sim.firms import Firms
+
+F32 = np.float32
+
+
+@dataclass
+class Moves:
+    """This week's churn and switching, per firm."""
+
+    churn: np.ndarray  # int (firms, reasons): customers lost, by reason
+    switched_in: np.ndarray  # int (firms,): customers won from a rival
+    closed_value: np.ndarray  # float (firms,): value of the relationships that ended
+    closed: np.ndarray  # int (firms,): relationships that ended
+
+
+def reconsider(c: Customers, firms: Firms, cfg: SimConfig, step: int, rng: np.random.Generator) -> Moves:
+    """Exogenous churn, then logit choice by the customers under review."""
+    n, nf, b = c.n, firms.n, cfg.behaviour
+    u_exit, u_review, u_pick = (rng.random(n, dtype=F32) for _ in range(3))
+    served = c.firm >= 0
+    exits = np.flatnonzero(served & (u_exit < cfg.market.base_churn))
+    reviewing = np.flatnonzero(served & (u_exit >= cfg.market.base_churn) & (u_review < b.review_rate))
+    if not b.choice:
+        reviewing = reviewing[:0]
+
+    s = cu.shortfalls(c, reviewing, firms.price, firms.reputation, cfg.market, b,
+                      cfg.wom.buzz_weight if cfg.wom.enabled else 0.0)
+    utility = s.utility()
+    rows = np.arange(len(reviewing))
+    cur = c.firm[reviewing].astype(np.int64)
+    utility[rows, cur] += F32(b.switching_cost) + F32(b.attachment_weight) * c.attachment[reviewing]
+    utility[:, nf] += F32(cfg.market.outside_utility)
+    dest = cu.logit_pick(utility, b.choice_noise, u_pick[reviewing])
+    moved = dest != cur
+    reason = cu.churn_reason(s, rows[moved], cur[moved], dest[moved], c.last_event[reviewing[moved]])
+
+    leavers = np.concatenate([exits, reviewing[moved]])
+    from_firm = c.firm[leavers].astype(np.int64)
+    reasons = np.concatenate([np.full(len(exits), cu.OTHER), reason])
+    value = cu.end_relationship(c, leavers, weekly_discount(cfg))
+    switchers = reviewing[moved][dest[moved] < nf]
+    to_firm = dest[moved][dest[moved] < nf]
+    cu.start_relationship(c, switchers, to_firm, step, firms.reputation)
+    churn = np.bincount(from_firm * len(cu.CHURN_REASONS) + reasons, minlength=nf * len(cu.CHURN_REASONS))
+    return Moves(
+        churn=churn.reshape(nf, len(cu.CHURN_REASONS)),
+        switched_in=np.bincount(to_firm, minlength=nf),
+        closed_value=np.bincount(from_firm, weights=value, minlength=nf),
+        closed=np.bincount(from_firm, minlength=nf),
+    )
+
+
+def weekly_discount(cfg: SimConfig) -> float:
+    """The weekly rate equivalent to the annual `market.discount_rate`."""
+    return (1 + cfg.market.discount_rate) ** (1 / 52) - 1

@@ -1,0 +1,343 @@
+"""Typed configuration schema of the model: `SimConfig` and its parts.
+
+Every value carries its allowed range or set in the field metadata, so one validator
+(`validate`) serves the Hydra app, the command-line pre-check, the dashboard and scripts.
+The schema is also registered in Hydra's ConfigStore, so composed configs are typed.
+Defaults describe a neighbourhood shop; `configs/` and `scenarios` override them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+PRICING_POLICIES = ("fixed", "promotions", "match_cheapest")
+NETWORK_KINDS = ("small_world", "scale_free", "random", "complete", "file")
+
+
+class ConfigError(ValueError):
+    """A user-facing configuration error, printed as one line."""
+
+
+def _num(default: float, lo: float, hi: float, doc: str = "") -> Any:
+    return field(default=default, metadata={"range": (lo, hi), "doc": doc})
+
+
+def _choice(default: str, choices: tuple[str, ...], doc: str = "") -> Any:
+    return field(default=default, metadata={"choices": choices, "doc": doc})
+
+
+@dataclass
+class FirmConfig:
+    """One firm's strategy levers and cost structure (focal business or competitor)."""
+
+    name: str = "Focal"
+    empathy: float = _num(0.5, 0, 1, "investment in empathetic hiring, training, leadership")
+    automation: float = _num(0.2, 0, 1, "share of contacts first handled by a bot")
+    bot_handover: float = _num(0.5, 0, 1, "chance a bot hands a frustrated customer to a person")
+    bot_quality: float = _num(0.75, 0, 1, "quality of a routine contact solved by the bot")
+    price: float = _num(1.0, 0.2, 5.0, "price index, 1.0 = market reference")
+    pricing: str = _choice("fixed", PRICING_POLICIES, "pricing policy")
+    promo_every: int = _num(13, 1, 520, "weeks between promotions")
+    promo_weeks: int = _num(2, 1, 52, "length of a promotion in weeks")
+    promo_depth: float = _num(0.15, 0, 0.9, "price cut during a promotion")
+    price_floor: float = _num(0.6, 0.1, 5.0, "lowest price a matching policy goes to")
+    initial_share: float = _num(0.3, 0, 1, "share of the initially served customers")
+    staff: int | None = field(
+        default=None,
+        metadata={"range": (1, 1_000_000), "doc": "headcount; null sizes it to demand"},
+    )
+    staff_to_demand: bool = True
+    capacity: float = _num(200.0, 1, 100_000, "contacts one employee serves per week")
+    wage: float = _num(500.0, 0, 1e6, "wage per employee-week")
+    empathy_cost: float = _num(60.0, 0, 1e6, "training+leadership cost per employee-week at empathy 1")
+    hire_cost: float = _num(1500.0, 0, 1e7, "cost of one hire")
+    advertising: float = _num(0.01, 0, 1, "weekly share of prospects reached by adverts")
+    ad_cost: float = _num(1.0, 0, 1e5, "cost of reaching one prospect once")
+    referral_bonus: float = _num(0.0, 0, 1e5, "reward paid per referral acquisition")
+    automation_cost: float = _num(400.0, 0, 1e7, "weekly bot running cost at automation 1")
+    bot_contact_cost: float = _num(0.05, 0, 1e3, "cost of one bot contact")
+    unit_cost: float = _num(0.5, 0, 10, "cost of goods per unit of reference basket")
+    fixed_cost: float = _num(0.0, 0, 1e8, "weekly fixed cost")
+    adapts: bool = False
+
+
+@dataclass
+class MarketConfig:
+    """The customer population: size, segments, purchase and contact patterns."""
+
+    customers: int = _num(10_000, 10, 50_000_000, "customers in the market (graph nodes)")
+    price_driven_share: float = _num(0.5, 0, 1, "share of price-driven customers")
+    initial_adoption: float = _num(0.6, 0, 1, "share of customers served by some firm at start")
+    relationship_need: float = _num(0.7, 0, 1, "mean empathy need, relationship-driven")
+    price_driven_need: float = _num(0.15, 0, 1, "mean empathy need, price-driven")
+    need_spread: float = _num(0.1, 0, 0.5, "std of individual empathy need")
+    relationship_price_sensitivity: float = _num(0.5, 0, 50, "price weight, relationship-driven")
+    price_driven_price_sensitivity: float = _num(2.5, 0, 50, "price weight, price-driven")
+    visit_rate: float = _num(0.6, 0, 1, "chance a customer visits in a week")
+    basket: float = _num(10.0, 0, 1e6, "spend per visit at reference price")
+    emotional_share: float = _num(0.1, 0, 1, "share of contacts that are emotionally charged")
+    failure_rate: float = _num(0.04, 0, 1, "chance a contact goes wrong and needs recovery")
+    base_churn: float = _num(0.002, 0, 1, "weekly exogenous churn (moves, life events)")
+    discount_rate: float = _num(0.1, 0, 10, "annual discount rate for CLTV")
+    outside_utility: float = _num(-1.2, -10, 10, "utility of buying from none of the firms")
+
+
+@dataclass
+class BehaviourConfig:
+    """Uncertain behavioural parameters; each claim's strength can be set to 0 to turn it off."""
+
+    learning_rate: float = _num(0.3, 0, 1, "weight of the latest encounter in perceptions")
+    review_rate: float = _num(0.25, 0, 1, "weekly chance a customer reconsiders its firm")
+    choice_noise: float = _num(0.15, 0.001, 100, "logit scale of choice")
+    choice: bool = True
+    quality_weight: float = _num(1.0, 0, 100, "utility weight of perceived quality")
+    empathy_weight: float = _num(1.5, 0, 100, "claim: empathy builds loyalty (0 = off)")
+    empathy_returns: float = _num(0.7, 0.05, 5, "exponent on felt empathy; <1 diminishing returns")
+    price_weight: float = _num(1.0, 0, 100, "utility weight of price (times segment sensitivity)")
+    switching_cost: float = _num(0.6, 0, 100, "habit bonus of the current firm")
+    attachment_weight: float = _num(0.5, 0, 100, "utility of emotional attachment")
+    attachment_rate: float = _num(0.08, 0, 1, "attachment built per empathetic encounter, times need")
+    attachment_decay: float = _num(0.01, 0, 1, "weekly attachment decay")
+    bot_frustration: float = _num(1.0, 0, 1, "claim: bot on an emotional contact frustrates")
+    handover_penalty: float = _num(0.1, 0, 1, "quality lost waiting for a hand-over")
+    recovery_bonus: float = _num(0.1, 0, 1, "quality gained by a well-recovered failure")
+    recovery_empathy: float = _num(0.6, 0, 1, "weight of empathy (vs quality) in recovering a contact")
+    service_profit_chain: float = _num(0.4, 0, 1, "claim: engaged employees serve better")
+    overload_quality: float = _num(0.5, 0, 10, "quality lost per unit of overload")
+    emotional_labour: float = _num(1.0, 0, 10, "claim: emotional labour burns employees out")
+    routine_effort: float = _num(0.5, 0, 10, "strain of a routine contact, relative")
+    burnout_threshold: float = _num(0.6, 0, 0.99, "strain employees absorb without burning out")
+    burnout_rate: float = _num(0.1, 0, 1, "weekly speed of burnout change")
+    engagement_base: float = _num(0.6, 0, 1, "engagement without leadership empathy")
+    leadership_effect: float = _num(0.3, 0, 1, "engagement from empathetic leadership")
+    overload_effect: float = _num(0.6, 0, 10, "engagement lost per unit of overload")
+    burnout_drag: float = _num(0.4, 0, 10, "engagement lost per unit of burnout")
+    engagement_rate: float = _num(0.1, 0, 1, "weekly speed of engagement change")
+    training_rate: float = _num(0.02, 0, 1, "weekly skill growth at empathy 1")
+    hire_skill_base: float = _num(0.3, 0, 1, "empathy skill of a hire at empathy 0")
+    hire_skill_empathy: float = _num(0.4, 0, 1, "extra skill from empathetic hiring")
+    new_hire_gap: float = _num(0.3, 0, 1, "competence missing in a brand-new hire")
+    learning_weeks: float = _num(12.0, 0.1, 520, "weeks for a new hire to learn the job")
+    base_quit: float = _num(0.002, 0, 1, "weekly quit chance, engaged and rested")
+    quit_disengaged: float = _num(0.03, 0, 1, "extra weekly quit chance when fully disengaged")
+    quit_burnout: float = _num(0.06, 0, 1, "extra weekly quit chance when fully burnt out")
+    hire_weeks: float = _num(4.0, 0, 104, "mean weeks a vacancy stays open")
+    target_utilisation: float = _num(0.8, 0.05, 2, "utilisation firms staff for")
+    promoter_threshold: float = _num(0.8, 0, 1, "recommendation level of a promoter (9-10)")
+    detractor_threshold: float = _num(0.6, 0, 1, "recommendation level below which a detractor (0-6)")
+    nps_attachment: float = _num(0.3, 0, 1, "weight of attachment in willingness to recommend")
+    csat_threshold: float = _num(0.65, 0, 1, "experience counted as satisfied")
+
+
+@dataclass
+class WomConfig:
+    """Word of mouth: promoters refer, detractors warn (Bass-like adoption)."""
+
+    enabled: bool = True
+    talk_rate: float = _num(0.1, 0, 1, "weekly chance a promoter talks to its neighbours")
+    negativity: float = _num(2.0, 0, 100, "detractors talk this many times more")
+    referral_strength: float = _num(0.05, 0, 10, "adoption hazard per referral message")
+    buzz_weight: float = _num(0.1, 0, 100, "utility per unit of word-of-mouth buzz")
+    buzz_memory: float = _num(0.7, 0, 0.999, "share of buzz remembered a week later")
+
+
+@dataclass
+class NetworkConfig:
+    """The word-of-mouth graph among customers."""
+
+    kind: str = _choice("small_world", NETWORK_KINDS, "graph generator or 'file'")
+    mean_degree: float = _num(10.0, 1, 1000, "mean number of neighbours")
+    rewire: float = _num(0.1, 0, 1, "small-world rewiring probability")
+    path: str | None = None
+
+
+@dataclass
+class AdaptConfig:
+    """How competitors with `adapts: true` react to the market."""
+
+    enabled: bool = True
+    every: int = _num(13, 1, 520, "weeks between strategy reviews")
+    price_matching: bool = True
+    imitation: bool = True
+    imitation_rate: float = _num(0.5, 0, 1, "share of the gap to the best rival's automation closed")
+
+
+@dataclass
+class RunConfig:
+    """Length and reporting of one run."""
+
+    steps: int = _num(104, 1, 100_000, "weeks to simulate")
+    progress: bool = True
+    burn_in: int = _num(0, 0, 10_000, "weeks run before metrics are recorded")
+
+
+@dataclass
+class SimConfig:
+    """Everything one run needs; plain values, so the model runs without Hydra."""
+
+    seed: int = _num(0, 0, 2**32 - 1, "random seed")
+    scenario: str | None = None
+    run: RunConfig = field(default_factory=RunConfig)
+    market: MarketConfig = field(default_factory=MarketConfig)
+    firm: FirmConfig = field(default_factory=FirmConfig)
+    competitors: dict[str, FirmConfig] = field(default_factory=dict)
+    wom: WomConfig = field(default_factory=WomConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
+    adapt: AdaptConfig = field(default_factory=AdaptConfig)
+
+
+def field_spec(path: str) -> dataclasses.Field:
+    """The schema field at a dotted path such as ``firm.empathy`` or ``competitors.big_box.price``."""
+    node: Any = SimConfig
+    parts = path.split(".")
+    i = 0
+    while True:
+        fields = {f.name: f for f in dataclasses.fields(node)}
+        if parts[i] not in fields:
+            where = ".".join(parts[:i]) or "the top level"
+            raise ConfigError(f"{path}: unknown key '{parts[i]}' in {where} (known: {', '.join(sorted(fields))})")
+        spec = fields[parts[i]]
+        i += 1
+        if i == len(parts):
+            return spec
+        if node is SimConfig and spec.name == "competitors":
+            i += 1  # skip the competitor's name
+            if i == len(parts):
+                raise ConfigError(f"{path}: name a competitor's key, e.g. {path}.price")
+            node = FirmConfig
+        else:
+            node = _group_type(spec, path)
+
+
+def _group_type(spec: dataclasses.Field, path: str) -> type:
+    default = spec.default_factory() if spec.default_factory is not dataclasses.MISSING else None
+    if not dataclasses.is_dataclass(default):
+        raise ConfigError(f"{path}: '{spec.name}' is a value, not a group of keys")
+    return type(default)
+
+
+def check_value(path: str, value: Any, spec: dataclasses.Field | None = None) -> Any:
+    """Check one value against its field's type and range; return it converted."""
+    spec = spec or field_spec(path)
+    kind = spec.type if isinstance(spec.type, str) else getattr(spec.type, "__name__", str(spec.type))
+    optional = "None" in kind
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{path}=null is not allowed: a value is required")
+    base = kind.replace("| None", "").strip()
+    if base == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}={value!r} is not allowed: expected true or false")
+    elif base == "int":
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        ):
+            raise ConfigError(f"{path}={value!r} is not allowed: expected a whole number")
+        value = int(value)
+    elif base == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{path}={value!r} is not allowed: expected a number")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(f"{path}={value!r} is not allowed: expected a finite number")
+    elif base == "str" and not isinstance(value, str):
+        raise ConfigError(f"{path}={value!r} is not allowed: expected text")
+    meta = spec.metadata
+    if "range" in meta:
+        lo, hi = meta["range"]
+        if not lo <= value <= hi:
+            raise ConfigError(f"{path}={value!r} is out of range: allowed {lo:g} <= {path} <= {hi:g}")
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(f"{path}={value!r} is not allowed: choose one of {', '.join(meta['choices'])}")
+    return value
+
+
+def _check_dataclass(obj: Any, prefix: str) -> None:
+    for spec in dataclasses.fields(obj):
+        path = f"{prefix}{spec.name}"
+        value = getattr(obj, spec.name)
+        if dataclasses.is_dataclass(value):
+            _check_dataclass(value, path + ".")
+        elif isinstance(value, dict):
+            for name, sub in value.items():
+                _check_dataclass(sub, f"{path}.{name}.")
+        else:
+            setattr(obj, spec.name, check_value(path, value, spec))
+
+
+def validate(cfg: SimConfig) -> SimConfig:
+    """Check every value and the cross-field rules; raise `ConfigError` naming the key."""
+    _check_dataclass(cfg, "")
+    firms = all_firms(cfg)
+    names = [f.name for f in firms]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"firm names must differ: got {names}")
+    if len(firms) > 100:
+        raise ConfigError(f"competitors: {len(firms) - 1} competitors is too many: allowed at most 99")
+    for key, f in _firm_keys(cfg):
+        if f.promo_weeks > f.promo_every:
+            raise ConfigError(
+                f"{key}.promo_weeks={f.promo_weeks} is not allowed: must be <= {key}.promo_every={f.promo_every}"
+            )
+        if f.staff is not None and f.staff * f.capacity < 1:
+            raise ConfigError(f"{key}.staff={f.staff} cannot serve one customer: staff*capacity must be >= 1")
+    if sum(f.initial_share for f in firms) <= 0 and cfg.market.initial_adoption > 0:
+        raise ConfigError("firm.initial_share: all firms have initial_share 0 but market.initial_adoption > 0")
+    b = cfg.behaviour
+    if b.detractor_threshold > b.promoter_threshold:
+        raise ConfigError(
+            f"behaviour.detractor_threshold={b.detractor_threshold} is not allowed: "
+            f"must be <= behaviour.promoter_threshold={b.promoter_threshold}"
+        )
+    if cfg.network.kind == "file" and not cfg.network.path:
+        raise ConfigError("network.path=null is not allowed when network.kind=file: give a graph file")
+    if cfg.network.kind != "file" and cfg.network.mean_degree >= cfg.market.customers:
+        raise ConfigError(
+            f"network.mean_degree={cfg.network.mean_degree:g} is not allowed: "
+            f"must be < market.customers={cfg.market.customers}"
+        )
+    return cfg
+
+
+def _firm_keys(cfg: SimConfig) -> list[tuple[str, FirmConfig]]:
+    return [("firm", cfg.firm)] + [(f"competitors.{k}", v) for k, v in cfg.competitors.items()]
+
+
+def all_firms(cfg: SimConfig) -> list[FirmConfig]:
+    """The focal firm first, then the competitors in config order, named by their keys."""
+    firms = [cfg.firm]
+    for key, comp in cfg.competitors.items():
+        firms.append(dataclasses.replace(comp, name=key if comp.name == "Focal" else comp.name))
+    return firms
+
+
+def from_dict(data: dict[str, Any]) -> SimConfig:
+    """Build and validate a `SimConfig` from nested plain dicts (e.g. a saved summary's config)."""
+
+    def build(cls: type, values: dict[str, Any], prefix: str) -> Any:
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs = {}
+        for key, value in values.items():
+            if key not in known:
+                raise ConfigError(f"{prefix}{key}: unknown key (known: {', '.join(sorted(known))})")
+            default = known[key].default_factory() if known[key].default_factory is not dataclasses.MISSING else None
+            if key == "competitors" and cls is SimConfig:
+                value = {n: build(FirmConfig, v or {}, f"competitors.{n}.") for n, v in (value or {}).items()}
+            elif dataclasses.is_dataclass(default):
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{prefix}{key}={value!r} is not allowed: expected a group of keys")
+                value = build(type(default), value, f"{prefix}{key}.")
+            kwargs[key] = value
+        return cls(**kwargs)
+
+    return validate(build(SimConfig, data, ""))
+
+
+def to_dict(cfg: SimConfig) -> dict[str, Any]:
+    """The config as nested plain dicts, for JSON."""
+    return dataclasses.asdict(cfg)

@@ -1,0 +1,182 @@
+"""Customers: their state arrays, perceptions, willingness to recommend, and choice of firm.
+
+One array entry per customer (a node of the word-of-mouth graph); `CustomerAgent` in
+`sim.agents` is the per-customer view. Choice is a multinomial logit over the firms and an
+outside option, written as shortfalls from an ideal firm so that every switch or churn can be
+attributed to the shortfall that drove it (its reason).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import BehaviourConfig, MarketConfig
+
+NO_FIRM = -1
+PRICE_DRIVEN, RELATIONSHIP_DRIVEN = 0, 1
+# last service event of a customer, the memory behind "bot frustration" as a churn reason
+EVENT_NONE, EVENT_BOT_FRUSTRATION, EVENT_FAILED, EVENT_RECOVERED = 0, 1, 2, 3
+CHURN_REASONS = ("indifference", "price", "poor_service", "bot_frustration", "competitor_pull", "other")
+INDIFFERENCE, PRICE, POOR_SERVICE, BOT_FRUSTRATION, COMPETITOR_PULL, OTHER = range(len(CHURN_REASONS))
+CHANNELS = ("advertising", "referral", "switching")
+ADVERTISING, REFERRAL, SWITCHING = range(len(CHANNELS))
+
+F32 = np.float32
+
+
+@dataclass
+class Customers:
+    """State of every customer; index i is node i of the graph."""
+
+    segment: np.ndarray  # int8: PRICE_DRIVEN or RELATIONSHIP_DRIVEN
+    need: np.ndarray  # float32 in [0,1]: how much empathy the customer needs
+    firm: np.ndarray  # int8: index of the current firm, NO_FIRM for a prospect
+    quality: np.ndarray  # float32 in [0,1]: perceived service quality of the current firm
+    felt_empathy: np.ndarray  # float32 in [0,1]: how much the current firm seems to care
+    attachment: np.ndarray  # float32 in [0,1]: emotional attachment to the current firm
+    since: np.ndarray  # int32: step the current relationship started
+    value: np.ndarray  # float32: margin of the current relationship, discounted to step 0
+    last_event: np.ndarray  # int8: EVENT_* of the latest encounter
+    buzz: np.ndarray  # float32 (n, firms): remembered word of mouth about each firm
+
+    @property
+    def n(self) -> int:
+        return len(self.firm)
+
+
+def create(
+    market: MarketConfig, initial_share: np.ndarray, reputation: tuple[np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+) -> Customers:
+    """Draw the population: segments, needs, and who is served by whom at the start."""
+    n, firms = market.customers, len(initial_share)
+    segment = np.where(rng.random(n) < market.price_driven_share, PRICE_DRIVEN, RELATIONSHIP_DRIVEN).astype(np.int8)
+    mean_need = np.where(segment == PRICE_DRIVEN, market.price_driven_need, market.relationship_need)
+    need = np.clip(mean_need + market.need_spread * rng.standard_normal(n), 0, 1).astype(F32)
+    served = rng.random(n) < market.initial_adoption
+    share = initial_share / initial_share.sum() if initial_share.sum() > 0 else np.full(firms, 1 / firms)
+    pick = np.minimum(np.searchsorted(np.cumsum(share), rng.random(n), side="right"), firms - 1)
+    firm = np.where(served, pick, NO_FIRM).astype(np.int8)
+    rep_quality, rep_empathy = reputation
+    known = np.maximum(firm, 0)
+    return Customers(
+        segment=segment,
+        need=need,
+        firm=firm,
+        quality=np.where(served, rep_quality[known], 0).astype(F32),
+        felt_empathy=np.where(served, rep_empathy[known], 0).astype(F32),
+        attachment=np.where(served, 0.5 * rng.random(n), 0).astype(F32),
+        since=np.zeros(n, dtype=np.int32),
+        value=np.zeros(n, dtype=F32),
+        last_event=np.zeros(n, dtype=np.int8),
+        buzz=np.zeros((n, firms), dtype=F32),
+    )
+
+
+def satisfaction(c: Customers, idx: np.ndarray | slice, returns: float) -> np.ndarray:
+    """Overall satisfaction: quality for the price-driven, felt empathy for the relationship-driven."""
+    need = c.need[idx]
+    return (1 - need) * c.quality[idx] + need * c.felt_empathy[idx] ** F32(returns)
+
+
+def recommendation(c: Customers, b: BehaviourConfig) -> np.ndarray:
+    """Willingness to recommend in [0,1] (the NPS question / 10): satisfaction lifted by attachment.
+
+    recommend = s + w a (1 - s), with s the satisfaction, a the attachment, w `nps_attachment`.
+    """
+    s = satisfaction(c, slice(None), b.empathy_returns)
+    return s + F32(b.nps_attachment) * c.attachment * (1 - s)
+
+
+@dataclass
+class Shortfalls:
+    """How far each option falls short of an ideal firm, per utility component (rows x options)."""
+
+    quality: np.ndarray
+    empathy: np.ndarray
+    price: np.ndarray
+    buzz: np.ndarray
+
+    def utility(self) -> np.ndarray:
+        return self.buzz - self.quality - self.empathy - self.price
+
+
+def shortfalls(
+    c: Customers, idx: np.ndarray, price: np.ndarray, reputation: tuple[np.ndarray, np.ndarray],
+    market: MarketConfig, b: BehaviourConfig, buzz_weight: float,
+) -> Shortfalls:
+    """Utility components of every firm, plus the outside option as the last column.
+
+    The current firm is judged by the customer's own experience, others by their reputation.
+    shortfall_quality = wq (1 - Q), shortfall_empathy = we need (1 - E^gamma),
+    shortfall_price = wp sensitivity (price - 1), buzz = ww buzz. The outside option has no
+    shortfalls; its utility `market.outside_utility` is added by the caller.
+    """
+    rep_quality, rep_empathy = reputation
+    rows, firms = len(idx), len(price)
+    cur = c.firm[idx]
+    own = cur[:, None] == np.arange(firms)[None, :]
+    q = np.where(own, c.quality[idx, None], rep_quality[None, :])
+    e = np.where(own, c.felt_empathy[idx, None], rep_empathy[None, :])
+    need = c.need[idx, None]
+    sensitivity = np.where(
+        c.segment[idx] == PRICE_DRIVEN, market.price_driven_price_sensitivity, market.relationship_price_sensitivity
+    ).astype(F32)[:, None]
+    zero = np.zeros((rows, 1), dtype=F32)
+    return Shortfalls(
+        quality=np.hstack([F32(b.quality_weight) * (1 - q), zero]),
+        empathy=np.hstack([F32(b.empathy_weight) * need * (1 - e ** F32(b.empathy_returns)), zero]),
+        price=np.hstack([F32(b.price_weight) * sensitivity * (price[None, :].astype(F32) - 1), zero]),
+        buzz=np.hstack([F32(buzz_weight) * c.buzz[idx], zero]),
+    )
+
+
+def logit_pick(utility: np.ndarray, noise: float, u: np.ndarray) -> np.ndarray:
+    """Multinomial logit choice by inverse CDF: one uniform per row picks a column."""
+    z = utility / F32(noise)
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    cdf = np.cumsum(p, axis=1)
+    return np.minimum((cdf < (u * cdf[:, -1])[:, None]).sum(axis=1), utility.shape[1] - 1)
+
+
+def churn_reason(s: Shortfalls, rows: np.ndarray, cur: np.ndarray, dest: np.ndarray,
+                 last_event: np.ndarray) -> np.ndarray:
+    """The component that gained most by leaving `cur` for `dest` names the reason.
+
+    Empathy shortfall -> indifference; price -> price; quality -> poor service, or bot
+    frustration when the latest encounter was a bot failing an emotional contact; a rival's
+    better word of mouth -> competitor pull. A move no component explains (the logit's taste
+    shock) -> other.
+    """
+    gain = np.stack([
+        s.empathy[rows, cur] - s.empathy[rows, dest],
+        s.price[rows, cur] - s.price[rows, dest],
+        s.quality[rows, cur] - s.quality[rows, dest],
+        s.buzz[rows, dest] - s.buzz[rows, cur],
+    ], axis=1)
+    reason = np.array([INDIFFERENCE, PRICE, POOR_SERVICE, COMPETITOR_PULL])[gain.argmax(axis=1)]
+    reason = np.where((reason == POOR_SERVICE) & (last_event == EVENT_BOT_FRUSTRATION), BOT_FRUSTRATION, reason)
+    return np.where(gain.max(axis=1) > 0, reason, OTHER)  # no component gained: taste, not a reason
+
+
+def start_relationship(c: Customers, idx: np.ndarray, firm: np.ndarray, step: int,
+                       reputation: tuple[np.ndarray, np.ndarray]) -> None:
+    """Customers idx join `firm` this step, expecting what its reputation promises."""
+    c.firm[idx] = firm
+    c.since[idx] = step
+    c.value[idx] = 0
+    c.attachment[idx] = 0
+    c.last_event[idx] = EVENT_NONE
+    c.quality[idx] = reputation[0][firm]
+    c.felt_empathy[idx] = reputation[1][firm]
+
+
+def end_relationship(c: Customers, idx: np.ndarray, discount: float) -> np.ndarray:
+    """Customers idx leave their firm; return each relationship's value at its start."""
+    value = c.value[idx] * np.power(1 + discount, c.since[idx], dtype=np.float64)
+    c.firm[idx] = NO_FIRM
+    c.attachment[idx] = 0
+    return value

@@ -1,0 +1,175 @@
+"""Employees: a workforce of slots per firm, their skill, engagement and burnout, quits and hires.
+
+A slot is active (someone works there), vacant (being re-filled) or closed. Employees serve the
+human contacts the service process assigns them; their strain from emotional labour drives
+burnout, overload and burnout drain engagement, and the disengaged or burnt out quit.
+`EmployeeAgent` in `sim.agents` is the per-employee view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import BehaviourConfig
+
+CLOSED, ACTIVE, VACANT = 0, 1, 2
+F32 = np.float32
+
+
+@dataclass
+class Workforce:
+    """State of every employee slot of every firm."""
+
+    firm: np.ndarray  # int16: employer
+    status: np.ndarray  # int8: CLOSED, ACTIVE or VACANT
+    skill: np.ndarray  # float32 in [0,1]: empathy skill (hiring, training)
+    engagement: np.ndarray  # float32 in [0,1]
+    burnout: np.ndarray  # float32 in [0,1]
+    tenure: np.ndarray  # int32: weeks in the job
+    refill_at: np.ndarray  # int32: step a vacancy is filled
+
+    @property
+    def n(self) -> int:
+        return len(self.firm)
+
+    def active(self) -> np.ndarray:
+        return self.status == ACTIVE
+
+    def headcount(self, firms: int) -> np.ndarray:
+        return np.bincount(self.firm[self.active()], minlength=firms)
+
+    def competence(self, b: BehaviourConfig) -> np.ndarray:
+        """Job competence: new hires lack `new_hire_gap`, learnt over `learning_weeks`."""
+        return (1 - b.new_hire_gap * np.exp(-self.tenure / b.learning_weeks)).astype(F32)
+
+    def service_factor(self, b: BehaviourConfig) -> np.ndarray:
+        """Service-profit chain: disengaged employees deliver less of what they can."""
+        return (1 - b.service_profit_chain * (1 - self.engagement)).astype(F32)
+
+
+def hire_skill(empathy: np.ndarray, b: BehaviourConfig, rng: np.random.Generator) -> np.ndarray:
+    """Empathy skill of new hires: empathetic hiring selects for it."""
+    mean = b.hire_skill_base + b.hire_skill_empathy * empathy
+    return np.clip(mean + 0.1 * rng.standard_normal(len(empathy)), 0, 1).astype(F32)
+
+
+def engagement_target(empathy: np.ndarray, b: BehaviourConfig) -> np.ndarray:
+    """Engagement an unstrained employee settles at under a leadership of this empathy."""
+    return np.clip(b.engagement_base + b.leadership_effect * empathy, 0, 1)
+
+
+def create(staff: np.ndarray, empathy: np.ndarray, b: BehaviourConfig, rng: np.random.Generator) -> Workforce:
+    """The starting staff: a mix of tenures, skills grown by past training."""
+    firm = np.repeat(np.arange(len(staff)), staff).astype(np.int16)
+    n = len(firm)
+    tenure = rng.integers(0, 156, n).astype(np.int32)
+    skill = hire_skill(empathy[firm], b, rng)
+    trained = 1 - (1 - b.training_rate * empathy[firm]) ** tenure
+    return Workforce(
+        firm=firm,
+        status=np.full(n, ACTIVE, dtype=np.int8),
+        skill=(skill + (1 - skill) * trained).astype(F32),
+        engagement=engagement_target(empathy[firm], b).astype(F32),
+        burnout=np.zeros(n, dtype=F32),
+        tenure=tenure,
+        refill_at=np.zeros(n, dtype=np.int32),
+    )
+
+
+@dataclass
+class Roster:
+    """Active employees grouped by firm, to assign contacts in one vectorised draw."""
+
+    order: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+
+    def assign(self, firm: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A uniformly chosen active employee of each contact's firm; -1 where a firm has none."""
+        if not len(self.order):
+            return np.full(len(firm), -1, dtype=np.int64)
+        count = self.count[firm]
+        pos = self.start[firm] + np.minimum((u * count).astype(np.int64), np.maximum(count - 1, 0))
+        return np.where(count > 0, self.order[np.minimum(pos, len(self.order) - 1)], -1)
+
+
+def roster(w: Workforce, firms: int) -> Roster:
+    active = np.flatnonzero(w.active())
+    order = active[np.argsort(w.firm[active], kind="stable")]
+    count = np.bincount(w.firm[order], minlength=firms)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    return Roster(order=order, start=start, count=count)
+
+
+def strain(routine: np.ndarray, emotional: np.ndarray, capacity: np.ndarray, empathy: np.ndarray,
+           b: BehaviourConfig) -> np.ndarray:
+    """Weekly strain of each employee: workload weighted by emotional labour.
+
+    strain = (routine_effort * routine + emotional_labour * (0.5 + empathy) * emotional) / capacity.
+    Empathy demanded by the firm makes each emotional contact heavier.
+    """
+    return (b.routine_effort * routine + b.emotional_labour * (0.5 + empathy) * emotional) / capacity
+
+
+def update_wellbeing(w: Workforce, load: np.ndarray, strain_now: np.ndarray, empathy: np.ndarray,
+                     b: BehaviourConfig) -> None:
+    """Burnout follows strain above a threshold; engagement follows leadership, overload, burnout."""
+    on = w.active()
+    burn_target = np.clip((strain_now - b.burnout_threshold) / (1 - b.burnout_threshold), 0, 1)
+    w.burnout[on] += (b.burnout_rate * (burn_target - w.burnout))[on].astype(F32)
+    target = engagement_target(empathy, b) - b.overload_effect * np.maximum(load - 1, 0) - b.burnout_drag * w.burnout
+    w.engagement[on] += (b.engagement_rate * (np.clip(target, 0, 1) - w.engagement))[on].astype(F32)
+    w.skill[on] += (b.training_rate * empathy * (1 - w.skill))[on].astype(F32)
+    w.tenure[on] += 1
+
+
+def quit_and_hire(w: Workforce, step: int, empathy: np.ndarray, b: BehaviourConfig,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Employees quit with a chance rising with disengagement and burnout; vacancies refill.
+
+    p_quit = base_quit + quit_disengaged (1 - engagement)^2 + quit_burnout burnout^2 per week.
+    A vacancy stays open a geometric number of weeks (mean `hire_weeks`); the new hire is less
+    competent (tenure 0) and has the skill the firm's hiring selects. Returns (quits, hires) slots.
+    """
+    on = w.active()
+    p_quit = b.base_quit + b.quit_disengaged * (1 - w.engagement) ** 2 + b.quit_burnout * w.burnout**2
+    u = rng.random(w.n)
+    quits = np.flatnonzero(on & (u < p_quit))
+    w.status[quits] = VACANT
+    delay = rng.geometric(1 / (1 + b.hire_weeks), len(quits)) - 1
+    w.refill_at[quits] = step + delay
+    hires = np.flatnonzero((w.status == VACANT) & (w.refill_at <= step))
+    fill(w, hires, empathy, b, rng)
+    return quits, hires
+
+
+def fill(w: Workforce, slots: np.ndarray, empathy: np.ndarray, b: BehaviourConfig, rng: np.random.Generator) -> None:
+    """New hires take the slots."""
+    w.status[slots] = ACTIVE
+    w.skill[slots] = hire_skill(empathy[w.firm[slots]], b, rng)
+    w.engagement[slots] = engagement_target(empathy[w.firm[slots]], b)
+    w.burnout[slots] = 0
+    w.tenure[slots] = 0
+
+
+def restaff(w: Workforce, target: np.ndarray, step: int, b: BehaviourConfig,
+            rng: np.random.Generator) -> Workforce:
+    """Open vacancies where a firm needs more staff; close vacancies (no lay-offs) where fewer."""
+    slots = np.bincount(w.firm[w.status != CLOSED], minlength=len(target))
+    excess = np.maximum(slots - target, 0)
+    for f in np.flatnonzero(excess):
+        vacant = np.flatnonzero((w.firm == f) & (w.status == VACANT))[: excess[f]]
+        w.status[vacant] = CLOSED
+    missing = np.maximum(target - slots, 0)
+    if not missing.any():
+        return w
+    firm = np.repeat(np.arange(len(target)), missing).astype(np.int16)
+    n = len(firm)
+    delay = (rng.geometric(1 / (1 + b.hire_weeks), n) - 1).astype(np.int32)
+    extra = Workforce(
+        firm=firm, status=np.full(n, VACANT, dtype=np.int8), skill=np.zeros(n, F32), engagement=np.zeros(n, F32),
+        burnout=np.zeros(n, F32), tenure=np.zeros(n, np.int32), refill_at=step + delay,
+    )
+    return Workforce(*(np.concatenate([getattr(w, k), getattr(extra, k)]) for k in w.__dataclass_fields__))

@@ -1,0 +1,221 @@
+"""Metrics: per-firm KPIs measured from agent state every week, and the run's summary.
+
+`measure` turns one week's events and state into a row per firm; `Recorder` keeps them as a
+tidy table (step, firm, one column per metric); `summarise` reduces the table and the final
+state to the public `summary.json` figures. Nothing here is set: every figure is counted.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim import customers as cu
+from sim.choice import weekly_discount
+from sim.employees import VACANT
+from sim.firms import COST_ITEMS
+
+if TYPE_CHECKING:
+    from sim.acquisition import Adoptions
+    from sim.choice import Moves
+    from sim.model import EmpathyMarket
+    from sim.service import Encounters
+    from sim.wom import Talk
+
+Row = dict[str, np.ndarray]
+
+
+def _share(part: np.ndarray, whole: np.ndarray | float) -> np.ndarray:
+    """Part / whole, 0 where the whole is 0 (a rate of nothing is reported as 0, never NaN)."""
+    whole = np.broadcast_to(np.asarray(whole, dtype=float), np.shape(part))
+    return np.divide(part, whole, out=np.zeros(np.shape(part)), where=whole > 0)
+
+
+def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encounters, talk: Talk | None,
+            adopted: Adoptions, recommend: np.ndarray, load: np.ndarray, quits: np.ndarray,
+            hires: np.ndarray) -> Row:
+    """One week's KPIs per firm, computed from what happened and the agents' state."""
+    c, fs, w, cfg = model.customers, model.firms, model.workforce, model.cfg
+    nf = fs.n
+    served = c.firm >= 0
+    f = c.firm[served].astype(np.int64)
+    customers = np.bincount(f, minlength=nf)
+    count = lambda mask: np.bincount(f[mask[served]], minlength=nf)  # noqa: E731
+    promoters = count(recommend >= cfg.behaviour.promoter_threshold)
+    detractors = count(recommend < cfg.behaviour.detractor_threshold)
+    i_week = weekly_discount(cfg)
+    open_value = np.bincount(f, weights=c.value[served] * np.power(1 + i_week, c.since[served], dtype=np.float64),
+                             minlength=nf)
+
+    price = fs.price
+    revenue = enc.visits * cfg.market.basket * price
+    active = w.status == 1
+    staff = np.bincount(w.firm[active], minlength=nf)
+    per = fs.per_firm
+    costs = {
+        "goods": enc.visits * cfg.market.basket * per("unit_cost"),
+        "wages": staff * per("wage"),
+        "empathy_programme": staff * per("empathy_cost") * fs.empathy,
+        "automation": fs.automation * per("automation_cost") + enc.bot_contacts * per("bot_contact_cost"),
+        "advertising": per("advertising") * adopted.prospects * per("ad_cost"),
+        "hiring": np.bincount(w.firm[hires], minlength=nf) * per("hire_cost"),
+        "referral_bonus": adopted.by_channel[:, cu.REFERRAL] * per("referral_bonus"),
+        "fixed": per("fixed_cost"),
+    }
+    total_cost = sum(costs[k] for k in COST_ITEMS)
+    churn = moves.churn
+    churned = churn.sum(axis=1)
+    row: Row = {
+        "customers": customers,
+        "market_share": _share(customers, customers.sum()),
+        "prospects": np.full(nf, c.n - customers.sum()),
+        "acquisitions_advertising": adopted.by_channel[:, cu.ADVERTISING],
+        "acquisitions_referral": adopted.by_channel[:, cu.REFERRAL],
+        "acquisitions_switching": moves.switched_in,
+        **{f"churn_{r}": churn[:, i] for i, r in enumerate(cu.CHURN_REASONS)},
+        "churned": churned,
+        "retention_rate": 1 - _share(churned, at_start),
+        "visits": enc.visits,
+        "bot_contacts": enc.bot_contacts,
+        "human_contacts": enc.human_contacts,
+        "emotional_contacts": enc.emotional,
+        "bot_frustrations": enc.frustrated,
+        "service_failures": enc.failed,
+        "service_recoveries": enc.recovered,
+        "csat": _share(enc.satisfied, enc.visits),
+        "promoters": promoters,
+        "detractors": detractors,
+        "nps": 100 * _share(promoters - detractors, customers),
+        "satisfaction": _share(np.bincount(f, weights=cu.satisfaction(c, served, cfg.behaviour.empathy_returns),
+                                           minlength=nf), customers),
+        "referrals_sent": talk.praise if talk else np.zeros(nf, dtype=np.int64),
+        "warnings_sent": talk.warnings if talk else np.zeros(nf, dtype=np.int64),
+        "price": price.copy(),
+        "empathy": fs.empathy.copy(),
+        "automation": fs.automation.copy(),
+        "revenue": revenue,
+        **{f"cost_{k}": v for k, v in costs.items()},
+        "costs": total_cost,
+        "profit": revenue - total_cost,
+        "gross_margin": revenue - costs["goods"],
+        "closed_value": moves.closed_value,
+        "closed_relationships": moves.closed,
+        "open_value": open_value,
+        "employees": staff,
+        "vacancies": np.bincount(w.firm[w.status == VACANT], minlength=nf),
+        "engagement": _share(np.bincount(w.firm[active], weights=w.engagement[active], minlength=nf), staff),
+        "burnout": _share(np.bincount(w.firm[active], weights=w.burnout[active], minlength=nf), staff),
+        "utilisation": _share(np.bincount(w.firm[active], weights=load[active], minlength=nf), staff),
+        "quits": np.bincount(w.firm[quits], minlength=nf),
+        "hires": np.bincount(w.firm[hires], minlength=nf),
+    }
+    row["turnover"] = _share(row["quits"], staff)
+    return row
+
+
+class Recorder:
+    """Collects the weekly rows into a tidy table."""
+
+    def __init__(self, firm_names: list[str]) -> None:
+        self.firm_names = firm_names
+        self.rows: list[tuple[int, Row]] = []
+
+    def record(self, step: int, row: Row) -> None:
+        self.rows.append((step, row))
+
+    def table(self) -> pd.DataFrame:
+        """One row per (step, firm), one column per metric."""
+        nf = len(self.firm_names)
+        if not self.rows:
+            return pd.DataFrame(columns=["step", "firm"])
+        columns: dict[str, Any] = {
+            "step": np.repeat([s for s, _ in self.rows], nf),
+            "firm": np.tile(self.firm_names, len(self.rows)),
+        }
+        for key in self.rows[0][1]:
+            columns[key] = np.concatenate([r[key] for _, r in self.rows])
+        return pd.DataFrame(columns)
+
+
+def summarise(model: EmpathyMarket, table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The run's figures per firm (the public keys of summary.json, and more).
+
+    retention_rate: annualised product of weekly retention, (prod r_t)^(52/T); churn_rate = 1 - it.
+    cltv: realised value per relationship (discounted margin, to the relationship's start; open
+    relationships count what they earned so far); cltv_predicted = m r / (1 + i - r) per week,
+    m the mean weekly margin per customer. employee_turnover: share of people employed during the
+    run who quit. nps: mean of the weekly NPS (-100..100).
+    """
+    cfg, fs = model.cfg, model.firms
+    steps = table["step"].nunique()
+    out: dict[str, dict[str, Any]] = {}
+    total_customers = max(int(table.loc[table.step == table.step.max(), "customers"].sum()), 1) if steps else 1
+    total_revenue = float(table["revenue"].sum()) if steps else 0.0
+    first_customers = model.recorder.rows[0][1]["customers"] + model.recorder.rows[0][1]["churned"] if steps else None
+    i_week = weekly_discount(cfg)
+    for idx, name in enumerate(fs.names):
+        t = table[table.firm == name]
+        weekly_r = np.clip(t["retention_rate"].to_numpy(), 1e-12, 1)
+        retention = float(np.exp(np.log(weekly_r).mean() * 52)) if steps else 1.0
+        acquisitions = {ch: int(t[f"acquisitions_{ch}"].sum()) for ch in cu.CHANNELS}
+        new = acquisitions["advertising"] + acquisitions["referral"]
+        spend = float(t["cost_advertising"].sum() + t["cost_referral_bonus"].sum())
+        start = int(first_customers[idx]) if steps else 0
+        relationships = start + sum(acquisitions.values())
+        final = t.iloc[-1] if steps else None
+        realised = (float(t["closed_value"].sum()) + (float(final["open_value"]) if steps else 0.0)) / max(relationships, 1)
+        m = float(t["gross_margin"].sum() / max(t["customers"].sum(), 1))
+        r_w = float(weekly_r.mean()) if steps else 1.0
+        people = int(round(t["employees"].iloc[0])) + int(t["hires"].sum()) if steps else 0
+        churn = {r: int(t[f"churn_{r}"].sum()) for r in cu.CHURN_REASONS}
+        still = int(np.count_nonzero((model.customers.firm == idx) & (model.customers.since == 0)))
+        out[name] = {
+            "role": "focal" if idx == 0 else "competitor",
+            "customers": int(final["customers"]) if steps else 0,
+            "retention_rate": retention,
+            "churn_rate": 1 - retention,
+            "cohort_retention": float(_share(np.array(still), np.array(start))) if start else 0.0,
+            "cltv": realised,
+            "cltv_predicted": m * r_w / (1 + i_week - r_w),
+            "market_share": int(final["customers"]) / total_customers if steps else 0.0,
+            "revenue_share": float(t["revenue"].sum()) / total_revenue if total_revenue > 0 else 0.0,
+            "nps": float(t["nps"].mean()) if steps else 0.0,
+            "csat": float(t["csat"].mul(t["visits"]).sum() / max(t["visits"].sum(), 1)),
+            "revenue": float(t["revenue"].sum()),
+            "costs": float(t["costs"].sum()),
+            "profit": float(t["profit"].sum()),
+            "cac": spend / max(new, 1),
+            "employee_engagement": float(t["engagement"].mean()) if steps else 0.0,
+            "employee_burnout": float(t["burnout"].mean()) if steps else 0.0,
+            "employee_turnover": int(t["quits"].sum()) / max(people, 1),
+            "employees": int(final["employees"]) if steps else 0,
+            "churn_by_reason": churn,
+            "acquisitions_by_channel": acquisitions,
+            "price": float(fs.price[idx]),
+            "automation": float(fs.automation[idx]),
+        }
+    return out
+
+
+class Progress:
+    """Prints steps per second and the expected finish to stderr, at most once a second."""
+
+    def __init__(self, stream: Any = sys.stderr, every: float = 1.0) -> None:
+        self.stream, self.every = stream, every
+        self.start = self.last = time.perf_counter()
+
+    def update(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - self.last < self.every and done < total:
+            return
+        self.last = now
+        rate = done / max(now - self.start, 1e-9)
+        eta = (total - done) / rate if rate > 0 else float("inf")
+        self.stream.write(f"\rweek {done}/{total}  {rate:.1f} steps/s  about {eta:.0f}s left   ")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()

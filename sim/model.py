@@ -1,0 +1,148 @@
+"""EmpathyMarket: the Mesa model that owns the state arrays and steps them in ODD schedule order.
+
+State lives in arrays (customers, workforce, firms) stepped vectorised; Mesa `FirmAgent`s and
+on-demand `CustomerAgent`/`EmployeeAgent` views are the readable face of that state.
+One step is one week:
+    1. firms set prices             (sim.firms.set_prices)
+    2. customers reconsider         (sim.choice.reconsider)   churn and switching, with reasons
+    3. service encounters           (sim.service.serve)       bot or person, experience, purchases
+    4. employees work               (sim.employees)           strain, burnout, engagement, quits, hires
+    5. word of mouth                (sim.wom.spread)           promoters refer, detractors warn
+    6. prospects adopt              (sim.acquisition.adopt)    advertising and referrals
+    7. accounts and metrics         (sim.metrics)
+    8. firms re-size staff          (sim.employees.restaff)    every 4 weeks, to recent demand
+    9. adaptive competitors review  (sim.firms.adapt)          every `adapt.every` weeks
+"""
+
+from __future__ import annotations
+
+import mesa
+import networkx as nx
+import numpy as np
+
+from sim import acquisition, choice, customers, employees, firms, metrics, network, service, wom
+from sim.agents import CustomerAgent, EmployeeAgent, FirmAgent
+from sim.config import SimConfig, all_firms, validate
+from sim.rng import Streams
+
+RESTAFF_EVERY = 4  # weeks between headcount reviews of firms that staff to demand
+
+
+class EmpathyMarket(mesa.Model):
+    """A local market: one focal small business and its competitors competing for customers."""
+
+    def __init__(self, cfg: SimConfig, graph: nx.Graph | network.Graph | None = None) -> None:
+        super().__init__(seed=cfg.seed)
+        self.cfg = validate(cfg)
+        self.streams = Streams(cfg.seed)
+        self.week = 0
+        self.firms = firms.create(all_firms(cfg))
+        n_firms = self.firms.n
+        if graph is None:
+            graph = network.build(cfg.network, cfg.market.customers, self.streams.setup("graph"))
+        elif isinstance(graph, nx.Graph):
+            graph = network.from_networkx(graph)
+        if graph.n != cfg.market.customers:
+            raise ValueError(f"market.customers={cfg.market.customers} does not match the graph's {graph.n} nodes")
+        self.graph = graph
+        self.customers = customers.create(
+            cfg.market, self.firms.per_firm("initial_share"), self.firms.reputation, self.streams.setup("population")
+        )
+        served = np.bincount(self.customers.firm[self.customers.firm >= 0], minlength=n_firms)
+        self.workforce = employees.create(self._staff_for(served), self.firms.empathy, cfg.behaviour,
+                                          self.streams.setup("workforce"))
+        self.recorder = metrics.Recorder(self.firms.names)
+        self.notes: list[str] = []
+        self._human_contacts = np.zeros(n_firms)
+        self._customers_at_review = served.copy()
+        self.firm_agents = [FirmAgent(self, i) for i in range(n_firms)]
+        self._views: dict[tuple[str, int], mesa.Agent] = {}
+        self.running = True
+
+    def _staff_for(self, customers_served: np.ndarray) -> np.ndarray:
+        """Fixed headcounts where configured, else sized to the expected human contacts."""
+        m = self.cfg.market
+        contacts = customers_served * m.visit_rate * firms.expected_human_share(
+            self.firms, m.emotional_share + m.failure_rate
+        )
+        sized = firms.staff_needed(contacts, self.firms.per_firm("capacity"), self.cfg.behaviour.target_utilisation)
+        return np.array([c.staff if c.staff is not None else s for c, s in zip(self.firms.configs, sized)])
+
+    def step(self) -> None:
+        """One week, in schedule order."""
+        cfg, t, b = self.cfg, self.week, self.cfg.behaviour
+        c, fs = self.customers, self.firms
+        firms.set_prices(fs, t)
+        at_start = np.bincount(c.firm[c.firm >= 0], minlength=fs.n)
+        moves = choice.reconsider(c, fs, cfg, t, self.streams.step("choice", t))
+
+        team = employees.roster(self.workforce, fs.n)
+        margin = cfg.market.basket * (fs.price - fs.per_firm("unit_cost")) / (1 + choice.weekly_discount(cfg)) ** t
+        enc = service.serve(c, fs, self.workforce, team, cfg.market, b, margin, self.streams.step("service", t))
+        w = self.workforce
+        capacity = fs.per_firm("capacity")[w.firm]
+        load = (enc.routine_per_employee + enc.emotional_per_employee) / capacity
+        strain = employees.strain(enc.routine_per_employee, enc.emotional_per_employee, capacity,
+                                  fs.empathy[w.firm], b)
+        employees.update_wellbeing(w, load, strain, fs.empathy[w.firm], b)
+        workforce_rng = self.streams.step("workforce", t)
+        quits, hires = employees.quit_and_hire(w, t, fs.empathy, b, workforce_rng)
+        self._human_contacts += enc.human_contacts
+
+        recommend = customers.recommendation(c, b)
+        talk = wom.spread(c, self.graph, recommend, cfg.wom, b, self.streams.step("wom", t)) if cfg.wom.enabled else None
+        adopted = acquisition.adopt(c, fs, talk.referrals if talk else None, cfg, t, self.streams.step("acquisition", t))
+
+        row = metrics.measure(self, at_start, moves, enc, talk, adopted, recommend, load, quits, hires)
+        fs.profit_since_review += row["profit"]
+        self._update_reputation()
+        if t >= cfg.run.burn_in:
+            self.recorder.record(t - cfg.run.burn_in, row)
+        self.week += 1
+        if self.week % RESTAFF_EVERY == 0:
+            self._restaff(workforce_rng)
+        if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
+            now = np.bincount(c.firm[c.firm >= 0], minlength=fs.n)
+            self.notes += [f"week {self.week}: {note}" for note in firms.adapt(fs, now, self._customers_at_review, cfg.adapt)]
+            self._customers_at_review = now
+
+    def _restaff(self, rng: np.random.Generator) -> None:
+        """Firms that staff to demand re-size their headcount to the recent human contacts."""
+        fs = self.firms
+        needed = firms.staff_needed(self._human_contacts / RESTAFF_EVERY, fs.per_firm("capacity"),
+                                    self.cfg.behaviour.target_utilisation)
+        current = np.bincount(self.workforce.firm[self.workforce.status != employees.CLOSED], minlength=fs.n)
+        target = np.where([c.staff_to_demand and c.staff is None for c in fs.configs], needed, current)
+        self.workforce = employees.restaff(self.workforce, target, self.week, self.cfg.behaviour, rng)
+        self._human_contacts[:] = 0
+
+    def _update_reputation(self) -> None:
+        """A firm's public reputation is the mean perception of its current customers."""
+        c, fs = self.customers, self.firms
+        served = c.firm >= 0
+        f = c.firm[served]
+        count = np.bincount(f, minlength=fs.n)
+        has = count > 0
+        fs.reputation_quality[has] = (np.bincount(f, weights=c.quality[served], minlength=fs.n) / np.maximum(count, 1))[has]
+        fs.reputation_empathy[has] = (np.bincount(f, weights=c.felt_empathy[served], minlength=fs.n) / np.maximum(count, 1))[has]
+
+    def run(self, steps: int | None = None, progress: metrics.Progress | None = None) -> None:
+        """Step the model `steps` weeks (default: burn-in plus run.steps)."""
+        total = steps if steps is not None else self.cfg.run.steps + self.cfg.run.burn_in
+        for _ in range(total):
+            self.step()
+            if progress:
+                progress.update(self.week, total)
+
+    def customer(self, i: int) -> CustomerAgent:
+        """The Mesa agent view of customer i (created on first use)."""
+        return self._view("customer", i, CustomerAgent)
+
+    def employee(self, k: int) -> EmployeeAgent:
+        """The Mesa agent view of employee slot k (created on first use)."""
+        return self._view("employee", k, EmployeeAgent)
+
+    def _view(self, kind: str, i: int, cls: type) -> mesa.Agent:
+        if (kind, i) not in self._views:
+            self._views[(kind, i)] = cls(self, i)
+        return self._views[(kind, i)]

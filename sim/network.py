@@ -1,0 +1,194 @@
+"""The word-of-mouth graph among customers, held as compressed sparse rows.
+
+networkx is the interface (pass any undirected graph, load any edge list or GraphML file,
+export with `to_networkx`), but large generated graphs are built straight into arrays:
+a networkx graph costs about a kilobyte per edge, the arrays eight bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from sim.config import ConfigError, NetworkConfig
+
+COMPLETE_GRAPH_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Undirected simple graph on nodes 0..n-1: neighbours of i are indices[indptr[i]:indptr[i+1]]."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def degree(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    @property
+    def edges(self) -> int:
+        return len(self.indices) // 2
+
+    def neighbours_of(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All (source position, neighbour) pairs of the given nodes, vectorised."""
+        starts = self.indptr[nodes]
+        counts = self.indptr[nodes + 1] - starts
+        total = int(counts.sum())
+        source = np.repeat(np.arange(len(nodes)), counts)
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        return source, self.indices[offsets]
+
+    def to_networkx(self) -> nx.Graph:
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n))
+        rows = np.repeat(np.arange(self.n), self.degree)
+        keep = rows < self.indices
+        g.add_edges_from(zip(rows[keep].tolist(), self.indices[keep].tolist()))
+        return g
+
+
+def from_edges(n: int, a: np.ndarray, b: np.ndarray) -> Graph:
+    """Simple undirected graph from endpoint arrays: self-loops and repeated edges dropped."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    keys = np.concatenate([a * n + b, b * n + a])
+    keys.sort()  # np.unique is far slower here
+    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
+    rows = keys // n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return Graph(indptr=indptr, indices=(keys % n).astype(np.int32))
+
+
+def from_networkx(g: nx.Graph) -> Graph:
+    """Adopt any networkx graph; nodes are relabelled 0..n-1 in sorted order where possible."""
+    if g.number_of_nodes() == 0:
+        raise ConfigError("network: the graph has no nodes: give a graph with one node per customer")
+    nodes = list(g.nodes)
+    try:
+        nodes = sorted(nodes)
+    except TypeError:
+        pass
+    index = {v: i for i, v in enumerate(nodes)}
+    pairs = np.array([(index[u], index[v]) for u, v in g.edges()], dtype=np.int64).reshape(-1, 2)
+    return from_edges(len(nodes), pairs[:, 0], pairs[:, 1])
+
+
+def small_world(n: int, mean_degree: float, rewire: float, rng: np.random.Generator) -> Graph:
+    """Watts-Strogatz: a ring where each node links to its k/2 nearest on each side, rewired with p."""
+    half = max(1, int(round(mean_degree / 2)))
+    a = np.repeat(np.arange(n, dtype=np.int64), half)
+    b = (a + np.tile(np.arange(1, half + 1), n)) % n
+    moved = rng.random(len(b)) < rewire
+    b[moved] = rng.integers(0, n, int(moved.sum()))
+    return from_edges(n, a, b)
+
+
+def random_graph(n: int, mean_degree: float, rng: np.random.Generator) -> Graph:
+    """Erdos-Renyi G(n, m) with m = n * mean_degree / 2 uniformly drawn pairs."""
+    m = int(round(n * mean_degree / 2))
+    return from_edges(n, rng.integers(0, n, m), rng.integers(0, n, m))
+
+
+def scale_free(n: int, mean_degree: float, rng: np.random.Generator) -> Graph:
+    """Barabasi-Albert linear preferential attachment, vectorised by edge copying.
+
+    Node t (t >= m) makes m edges. Each edge's target is, with probability 1/2, a uniform
+    earlier node and otherwise a uniform endpoint of an earlier edge, which picks nodes in
+    proportion to their degree; targets that copy an unresolved edge are resolved by pointer
+    jumping. The degree distribution has the power-law tail of the BA model.
+    """
+    m = max(1, int(round(mean_degree / 2)))
+    seed_nodes = m + 1
+    source = np.repeat(np.arange(seed_nodes, n, dtype=np.int64), m)
+    edges = len(source)
+    target = np.full(edges, -1, dtype=np.int64)
+    uniform = rng.random(edges) < 0.5
+    target[uniform] = (rng.random(int(uniform.sum())) * source[uniform]).astype(np.int64)
+    # first edges of the first node link to the seed clique
+    first = source == seed_nodes
+    target[first] = np.arange(int(first.sum())) % seed_nodes
+    copy = np.flatnonzero(target < 0)
+    earliest = np.searchsorted(source, source[copy])  # edges made before this node
+    pointer = np.full(edges, -1, dtype=np.int64)
+    pointer[copy] = (rng.random(len(copy)) * earliest).astype(np.int64)
+    use_source = copy[rng.random(len(copy)) < 0.5]
+    target[use_source] = source[pointer[use_source]]
+    copy = np.flatnonzero(target < 0)
+    hop = pointer[copy]
+    while len(copy):  # pointers only go back in time, so this ends
+        done = target[hop] >= 0
+        target[copy[done]] = target[hop[done]]
+        copy, hop = copy[~done], pointer[hop[~done]]
+    clique_a, clique_b = np.triu_indices(seed_nodes, 1)
+    return from_edges(n, np.concatenate([source, clique_a]), np.concatenate([target, clique_b]))
+
+
+def complete(n: int) -> Graph:
+    """Every customer knows every other: the mean-field limit where Bass diffusion is exact."""
+    if n > COMPLETE_GRAPH_LIMIT:
+        raise ConfigError(
+            f"network.kind=complete with market.customers={n} is too large: allowed at most {COMPLETE_GRAPH_LIMIT}"
+        )
+    a, b = np.triu_indices(n, 1)
+    return from_edges(n, a, b)
+
+
+def load(path: str) -> Graph:
+    """Read an edge list or GraphML file; directed graphs are made undirected, self-loops dropped."""
+    if not os.path.isfile(path):
+        raise ConfigError(f"network.path={path!r}: no such file")
+    if os.path.getsize(path) == 0:
+        raise ConfigError(f"network.path={path!r}: the file is empty: give an edge list or GraphML file")
+    try:
+        if path.endswith((".graphml", ".xml")):
+            g = nx.read_graphml(path)
+        else:
+            g = nx.read_edgelist(path, nodetype=_node_type(path), data=False)
+    except Exception as err:  # networkx raises many kinds on malformed input
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConfigError(f"network.path={path!r}: not a readable edge list or GraphML file ({first})") from None
+    if g.is_multigraph():
+        g = nx.Graph(g)
+    if g.is_directed():
+        g = g.to_undirected()
+    return from_networkx(g)
+
+
+def _node_type(path: str) -> type:
+    """Integer node labels when every label is an integer, so 0..n-1 keep their order."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            for token in line.split("#")[0].split()[:2]:
+                if not token.lstrip("-").isdigit():
+                    return str
+    return int
+
+
+def build(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Graph:
+    """The graph the config asks for, on n customers."""
+    if cfg.kind == "small_world":
+        return small_world(n, cfg.mean_degree, cfg.rewire, rng)
+    if cfg.kind == "scale_free":
+        return scale_free(n, cfg.mean_degree, rng)
+    if cfg.kind == "random":
+        return random_graph(n, cfg.mean_degree, rng)
+    if cfg.kind == "complete":
+        return complete(n)
+    graph = load(str(cfg.path))
+    if graph.n != n:
+        raise ConfigError(
+            f"market.customers={n} does not match the {graph.n} nodes of network.path={cfg.path!r}: "
+            f"set market.customers={graph.n}"
+        )
+    return graph

@@ -1,0 +1,132 @@
+"""Each behavioural mechanism, shown by a comparison that fails if it is removed or reversed.
+
+Runs are paired on seeds (common random numbers): the same customers, graph and shocks under
+both settings, so differences are caused by the setting alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import customers as cu
+from tests.conftest import run
+
+SEEDS = range(4)
+
+
+def focal(result, key):
+    return result.summary["firms"]["Focal"][key]
+
+
+def cohort_retention(result, segment):
+    """Share of the focal firm's initial customers of a segment still with it at the end."""
+    c = result.model.customers
+    kept = (c.firm == 0) & (c.since == 0) & (c.segment == segment)
+    initial = initial_focal(result) & (c.segment == segment)
+    return kept.sum() / initial.sum()
+
+
+def initial_focal(result):
+    """Customers the focal firm served at the start (the population draw is strategy-independent)."""
+    from sim.customers import create
+    from sim.rng import Streams
+
+    m = result.model
+    stream = Streams(m.cfg.seed).setup("population")
+    first = create(m.cfg.market, m.firms.per_firm("initial_share"), m.firms.reputation, stream)
+    return first.firm == 0
+
+
+def test_empathy_raises_retention_of_relationship_driven_customers():
+    gains = [
+        cohort_retention(run("firm.empathy=0.9", seed=s), cu.RELATIONSHIP_DRIVEN)
+        - cohort_retention(run("firm.empathy=0.1", seed=s), cu.RELATIONSHIP_DRIVEN)
+        for s in SEEDS
+    ]
+    assert np.mean(gains) > 0.03 and min(gains) > 0
+
+
+def test_empathy_matters_more_to_relationship_driven_customers():
+    def gain(segment):
+        return np.mean([
+            cohort_retention(run("firm.empathy=0.9", seed=s), segment)
+            - cohort_retention(run("firm.empathy=0.1", seed=s), segment) for s in SEEDS
+        ])
+
+    assert gain(cu.RELATIONSHIP_DRIVEN) > gain(cu.PRICE_DRIVEN) + 0.05
+
+
+def test_indifference_churn_needs_the_empathy_weight():
+    """Low empathy drives churn for indifference; with the claim turned off there is none."""
+    low = "firm.empathy=0.1"
+    assert focal(run(low), "churn_by_reason")["indifference"] > focal(run("firm.empathy=0.9"), "churn_by_reason")[
+        "indifference"
+    ]
+    off = run(low, "behaviour.empathy_weight=0")
+    assert all(f["churn_by_reason"]["indifference"] == 0 for f in off.summary["firms"].values())
+
+
+def test_bots_without_handover_cause_bot_frustration_churn():
+    auto = "firm.automation=0.8"
+    without = [focal(run(auto, "firm.bot_handover=0", seed=s), "churn_by_reason")["bot_frustration"] for s in SEEDS]
+    with_ = [focal(run(auto, "firm.bot_handover=1", seed=s), "churn_by_reason")["bot_frustration"] for s in SEEDS]
+    assert min(np.subtract(without, with_)) > 0
+    assert sum(with_) == 0  # a bot that always hands over never frustrates
+    lost_without = np.mean([focal(run(auto, "firm.bot_handover=0", seed=s), "retention_rate") for s in SEEDS])
+    lost_with = np.mean([focal(run(auto, "firm.bot_handover=1", seed=s), "retention_rate") for s in SEEDS])
+    assert lost_without < lost_with
+
+
+def test_higher_price_loses_price_driven_customers_first():
+    for s in SEEDS:
+        cheap, dear = run("firm.price=1.0", seed=s), run("firm.price=1.3", seed=s)
+        loss_price = cohort_retention(cheap, cu.PRICE_DRIVEN) - cohort_retention(dear, cu.PRICE_DRIVEN)
+        loss_rel = cohort_retention(cheap, cu.RELATIONSHIP_DRIVEN) - cohort_retention(dear, cu.RELATIONSHIP_DRIVEN)
+        assert loss_price > loss_rel > -0.02
+        assert focal(dear, "churn_by_reason")["price"] > focal(cheap, "churn_by_reason")["price"]
+
+
+def test_word_of_mouth_off_means_no_referrals():
+    on = run("wom.enabled=true")
+    off = run("wom.enabled=false")
+    assert sum(f["acquisitions_by_channel"]["referral"] for f in on.summary["firms"].values()) > 0
+    assert sum(f["acquisitions_by_channel"]["referral"] for f in off.summary["firms"].values()) == 0
+    assert off.table["referrals_sent"].sum() == 0
+
+
+def test_denser_graph_spreads_referrals_faster():
+    def referrals(degree, s):
+        t = run(f"network.mean_degree={degree}", seed=s, steps=26).table
+        return t["acquisitions_referral"].sum()
+
+    for s in SEEDS:
+        assert referrals(20, s) > referrals(4, s)
+
+
+def test_overload_raises_burnout_and_turnover():
+    def workforce(staff):
+        rs = [run(f"firm.staff={staff}", "firm.automation=0", "market.customers=10000", seed=s) for s in SEEDS]
+        return np.mean([focal(r, "employee_burnout") for r in rs]), np.mean([focal(r, "employee_turnover") for r in rs])
+
+    burnout_lean, turnover_lean = workforce(4)
+    burnout_ample, turnover_ample = workforce(16)
+    assert burnout_lean > burnout_ample + 0.05
+    assert turnover_lean > turnover_ample
+
+
+def test_emotional_labour_strength_zero_removes_burnout():
+    lean = ["firm.staff=3", "firm.automation=0", "firm.empathy=1"]
+    with_labour = focal(run(*lean), "employee_burnout")
+    without = focal(run(*lean, "behaviour.emotional_labour=0", "behaviour.routine_effort=0"), "employee_burnout")
+    assert with_labour > 0.01 and without == 0
+
+
+def test_empathy_pays_less_in_a_price_driven_market():
+    def gain(share, s):
+        hi = run("firm.empathy=0.9", f"market.price_driven_share={share}", seed=s)
+        lo = run("firm.empathy=0.1", f"market.price_driven_share={share}", seed=s)
+        return focal(hi, "customers") / focal(lo, "customers") - 1
+
+    relationship_market = np.mean([gain(0.1, s) for s in SEEDS])
+    price_market = np.mean([gain(0.9, s) for s in SEEDS])
+    assert relationship_market > price_market + 0.05
