@@ -62,6 +62,11 @@ class FirmConfig:
     unit_cost: float = _num(0.5, 0, 10, "cost of goods per unit of reference basket")
     fixed_cost: float = _num(0.0, 0, 1e8, "weekly fixed cost")
     adapts: bool = False
+    incident_week: int | None = field(
+        default=None, metadata={"range": (0, 100_000), "doc": "week an incident (e.g. spoiled orders) starts"}
+    )
+    incident_weeks: int = _num(2, 1, 520, "weeks the incident lasts")
+    incident_failure_rate: float = _num(0.3, 0, 1, "extra chance a contact goes wrong during the incident")
 
 
 @dataclass

@@ -116,6 +116,15 @@ def adapt(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray,
     return notes
 
 
+def failure_rate(firms: Firms, step: int, base: float) -> np.ndarray:
+    """Chance a contact goes wrong at each firm this week: the market's base, plus any incident."""
+    rate = np.full(firms.n, base)
+    for i, c in enumerate(firms.configs):
+        if c.incident_week is not None and c.incident_week <= step < c.incident_week + c.incident_weeks:
+            rate[i] = min(1.0, base + c.incident_failure_rate)
+    return rate
+
+
 def staff_needed(human_contacts: np.ndarray, capacity: np.ndarray, utilisation: float) -> np.ndarray:
     """Headcount that serves the expected human contacts at the target utilisation (at least 1)."""
     return np.array([max(1, math.ceil(h / (c * utilisation))) for h, c in zip(human_contacts, capacity)])

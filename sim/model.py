@@ -78,7 +78,9 @@ class EmpathyMarket(mesa.Model):
 
         team = employees.roster(self.workforce, fs.n)
         margin = cfg.market.basket * (fs.price - fs.per_firm("unit_cost")) / (1 + choice.weekly_discount(cfg)) ** t
-        enc = service.serve(c, fs, self.workforce, team, cfg.market, b, margin, self.streams.step("service", t))
+        failure = firms.failure_rate(fs, t, cfg.market.failure_rate)
+        enc = service.serve(c, fs, self.workforce, team, cfg.market, b, margin, failure,
+                            self.streams.step("service", t))
         w = self.workforce
         capacity = fs.per_firm("capacity")[w.firm]
         load = (enc.routine_per_employee + enc.emotional_per_employee) / capacity

@@ -1,7 +1,7 @@
 """Service encounters: who visits, bot or person, what the customer experiences.
 
 A visiting customer's contact is emotionally charged with probability emotional_share +
-failure_rate (a complaint, or something that went wrong). A share `automation` of contacts
+failure rate (a complaint, or something that went wrong; an incident raises the failure rate). A share `automation` of contacts
 reach a bot first: the bot solves routine contacts at `bot_quality` and shows no empathy; on an
 emotional contact it hands the customer to a person with probability `bot_handover`, otherwise
 the customer is left frustrated. People serve with the quality and empathy their state allows;
@@ -40,16 +40,17 @@ class Encounters:
 
 
 def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: MarketConfig,
-          b: BehaviourConfig, margin: np.ndarray, rng: np.random.Generator) -> Encounters:
+          b: BehaviourConfig, margin: np.ndarray, failure: np.ndarray, rng: np.random.Generator) -> Encounters:
     """Run this week's encounters; update perceptions, attachment and relationship value.
 
-    `margin` is each firm's margin per visit, already discounted to step 0.
+    `margin` is each firm's margin per visit, already discounted to step 0; `failure` each firm's
+    chance this week that a contact goes wrong.
     """
     n, nf = c.n, firms.n
     u_visit, u_emotional, u_bot, u_handover, u_staff, u_recover = (rng.random(n, dtype=F32) for _ in range(6))
     visitors = np.flatnonzero((c.firm >= 0) & (u_visit < market.visit_rate))
     f = c.firm[visitors].astype(np.int64)
-    emotional = u_emotional[visitors] < market.emotional_share + market.failure_rate
+    emotional = u_emotional[visitors] < (market.emotional_share + failure).astype(F32)[f]
     bot = u_bot[visitors] < firms.automation.astype(F32)[f]
     handed = bot & emotional & (u_handover[visitors] < firms.bot_handover.astype(F32)[f])
     frustrated = bot & emotional & ~handed
