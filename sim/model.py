@@ -38,13 +38,7 @@ class EmpathyMarket(mesa.Model):
         self.week = 0
         self.firms = firms.create(all_firms(cfg))
         n_firms = self.firms.n
-        if graph is None:
-            graph = network.build(cfg.network, cfg.market.customers, self.streams.setup("graph"))
-        elif isinstance(graph, nx.Graph):
-            graph = network.from_networkx(graph)
-        if graph.n != cfg.market.customers:
-            raise ValueError(f"market.customers={cfg.market.customers} does not match the graph's {graph.n} nodes")
-        self.graph = graph
+        self.graph = network.prepare(graph, cfg.network, cfg.market.customers, self.streams.setup("graph"))
         self.customers = customers.create(
             cfg.market, self.firms.per_firm("initial_share"), self.firms.reputation, self.streams.setup("population")
         )

@@ -192,3 +192,14 @@ def build(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Graph:
             f"set market.customers={graph.n}"
         )
     return graph
+
+
+def prepare(graph: nx.Graph | Graph | None, cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Graph:
+    """The model's graph: built from the config, or a user's graph checked against the population."""
+    if graph is None:
+        return build(cfg, n, rng)
+    if isinstance(graph, nx.Graph):
+        graph = from_networkx(graph)
+    if graph.n != n:
+        raise ConfigError(f"market.customers={n} does not match the graph's {graph.n} nodes: set market.customers={graph.n}")
+    return graph
