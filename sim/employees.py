@@ -96,6 +96,7 @@ class Roster:
 
 
 def roster(w: Workforce, firms: int) -> Roster:
+    """This week's roster: active employees sorted by employer."""
     active = np.flatnonzero(w.active())
     order = active[np.argsort(w.firm[active], kind="stable")]
     count = np.bincount(w.firm[order], minlength=firms)

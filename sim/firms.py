@@ -127,7 +127,7 @@ def failure_rate(firms: Firms, step: int, base: float) -> np.ndarray:
 
 def staff_needed(human_contacts: np.ndarray, capacity: np.ndarray, utilisation: float) -> np.ndarray:
     """Headcount that serves the expected human contacts at the target utilisation (at least 1)."""
-    return np.array([max(1, math.ceil(h / (c * utilisation))) for h, c in zip(human_contacts, capacity)])
+    return np.array([max(1, math.ceil(h / (c * utilisation))) for h, c in zip(human_contacts, capacity, strict=True)])
 
 
 def expected_human_share(firms: Firms, emotional: float) -> np.ndarray:

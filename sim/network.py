@@ -51,7 +51,7 @@ class Graph:
         g.add_nodes_from(range(self.n))
         rows = np.repeat(np.arange(self.n), self.degree)
         keep = rows < self.indices
-        g.add_edges_from(zip(rows[keep].tolist(), self.indices[keep].tolist()))
+        g.add_edges_from(zip(rows[keep].tolist(), self.indices[keep].tolist(), strict=True))
         return g
 
 
@@ -201,5 +201,7 @@ def prepare(graph: nx.Graph | Graph | None, cfg: NetworkConfig, n: int, rng: np.
     if isinstance(graph, nx.Graph):
         graph = from_networkx(graph)
     if graph.n != n:
-        raise ConfigError(f"market.customers={n} does not match the graph's {graph.n} nodes: set market.customers={graph.n}")
+        raise ConfigError(
+            f"market.customers={n} does not match the graph's {graph.n} nodes: set market.customers={graph.n}"
+        )
     return graph

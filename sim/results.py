@@ -70,6 +70,7 @@ def provenance() -> dict[str, Any]:
 
 
 def git_commit() -> str | None:
+    """The checkout's commit, or None outside a git checkout."""
     root = Path(sim.__file__).resolve().parent.parent
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
