@@ -29,29 +29,41 @@ class Adoptions:
     prospects: int
 
 
-def adopt(c: Customers, firms: Firms, referrals: np.ndarray | None, cfg: SimConfig, step: int,
+def adopt(c: Customers, firms: Firms, praise: tuple[np.ndarray, np.ndarray] | None, cfg: SimConfig, step: int,
           rng: np.random.Generator) -> Adoptions:
-    """Prospects adopt; new customers start their relationship."""
-    nf, b = firms.n, cfg.behaviour
+    """Prospects adopt; new customers start their relationship.
+
+    `praise` holds this week's praise messages as (listener, firm talked about). Conversion is
+    at most 1, so only prospects whose uniform falls below the no-conversion bound
+    1 - prod_f (1 - advertising_f) * exp(-referral_strength * messages heard) can adopt; the
+    utilities are computed for those alone, with the same outcome as computing them for all.
+    """
+    nf, b, r = firms.n, cfg.behaviour, F32(cfg.wom.referral_strength)
     u = rng.random(c.n, dtype=F32)
     prospects = np.flatnonzero(c.firm < 0)
-    s = cu.shortfalls(c, prospects, firms.price, firms.reputation, cfg.market, b,
+    advertising = firms.per_firm("advertising").astype(F32)
+    heard = np.bincount(praise[0], minlength=c.n)[prospects] if praise else np.zeros(len(prospects))
+    bound = 1 - np.prod(1 - advertising) * np.exp(-r * heard)
+    candidates = prospects[u[prospects] < bound]
+
+    s = cu.shortfalls(c, candidates, firms.price, firms.reputation, cfg.market, b,
                       cfg.wom.buzz_weight if cfg.wom.enabled else 0.0)
     gap = (s.utility()[:, :nf] - F32(cfg.market.outside_utility)) / F32(b.choice_noise)
     convert = 1 / (1 + np.exp(-np.clip(gap, -50, 50)))
-    advertised = firms.per_firm("advertising").astype(F32)[None, :] * convert
-    if referrals is None:
-        referred = np.zeros_like(advertised)
-    else:
-        referred = (1 - np.exp(-F32(cfg.wom.referral_strength) * referrals[prospects])) * convert
-    hazard = np.hstack([advertised, referred])
+    referrals = np.zeros((len(candidates), nf), dtype=F32)
+    if praise:
+        row = np.full(c.n, -1, dtype=np.int64)
+        row[candidates] = np.arange(len(candidates))
+        listener_row, about = row[praise[0]], praise[1]
+        keep = listener_row >= 0
+        referrals += np.bincount(listener_row[keep] * nf + about[keep], minlength=len(candidates) * nf).reshape(-1, nf)
+    hazard = np.hstack([advertising[None, :] * convert, (1 - np.exp(-r * referrals)) * convert])
     p_adopt = 1 - np.prod(1 - hazard, axis=1)
-    adopting = u[prospects] < p_adopt
-    rows = np.flatnonzero(adopting)
+    rows = np.flatnonzero(u[candidates] < p_adopt)
     cdf = np.cumsum(hazard[rows], axis=1)
-    scaled = (u[prospects[rows]] / p_adopt[rows]) * cdf[:, -1]
+    scaled = (u[candidates[rows]] / p_adopt[rows]) * cdf[:, -1]
     column = np.minimum((cdf < scaled[:, None]).sum(axis=1), 2 * nf - 1)
     firm, channel = column % nf, column // nf
-    cu.start_relationship(c, prospects[rows], firm, step, firms.reputation)
+    cu.start_relationship(c, candidates[rows], firm, step, firms.reputation)
     counts = np.bincount(firm * 2 + channel, minlength=nf * 2).reshape(nf, 2)
     return Adoptions(by_channel=counts, prospects=len(prospects))

@@ -81,13 +81,12 @@ def satisfaction(c: Customers, idx: np.ndarray | slice, returns: float) -> np.nd
     return (1 - need) * c.quality[idx] + need * c.felt_empathy[idx] ** F32(returns)
 
 
-def recommendation(c: Customers, b: BehaviourConfig) -> np.ndarray:
+def recommendation(c: Customers, satisfied: np.ndarray, b: BehaviourConfig) -> np.ndarray:
     """Willingness to recommend in [0,1] (the NPS question / 10): satisfaction lifted by attachment.
 
     recommend = s + w a (1 - s), with s the satisfaction, a the attachment, w `nps_attachment`.
     """
-    s = satisfaction(c, slice(None), b.empathy_returns)
-    return s + F32(b.nps_attachment) * c.attachment * (1 - s)
+    return satisfied + F32(b.nps_attachment) * c.attachment * (1 - satisfied)
 
 
 @dataclass
@@ -114,23 +113,24 @@ def shortfalls(
     shortfall_price = wp sensitivity (price - 1), buzz = ww buzz. The outside option has no
     shortfalls; its utility `market.outside_utility` is added by the caller.
     """
-    rep_quality, rep_empathy = reputation
+    rep_quality, rep_empathy = (r.astype(F32) for r in reputation)
     rows, firms = len(idx), len(price)
-    cur = c.firm[idx]
-    own = cur[:, None] == np.arange(firms)[None, :]
-    q = np.where(own, c.quality[idx, None], rep_quality[None, :])
-    e = np.where(own, c.felt_empathy[idx, None], rep_empathy[None, :])
-    need = c.need[idx, None]
+    gamma = F32(b.empathy_returns)
+    need = c.need[idx]
     sensitivity = np.where(
         c.segment[idx] == PRICE_DRIVEN, market.price_driven_price_sensitivity, market.relationship_price_sensitivity
-    ).astype(F32)[:, None]
-    zero = np.zeros((rows, 1), dtype=F32)
-    return Shortfalls(
-        quality=np.hstack([F32(b.quality_weight) * (1 - q), zero]),
-        empathy=np.hstack([F32(b.empathy_weight) * need * (1 - e ** F32(b.empathy_returns)), zero]),
-        price=np.hstack([F32(b.price_weight) * sensitivity * (price[None, :].astype(F32) - 1), zero]),
-        buzz=np.hstack([F32(buzz_weight) * c.buzz[idx], zero]),
-    )
+    ).astype(F32)
+    s = Shortfalls(*(np.zeros((rows, firms + 1), dtype=F32) for _ in range(4)))
+    s.quality[:, :firms] = F32(b.quality_weight) * (1 - rep_quality)
+    s.empathy[:, :firms] = need[:, None] * (F32(b.empathy_weight) * (1 - rep_empathy**gamma))
+    s.price[:, :firms] = sensitivity[:, None] * (F32(b.price_weight) * (price.astype(F32) - 1))
+    if buzz_weight:
+        s.buzz[:, :firms] = F32(buzz_weight) * c.buzz[idx]
+    own = np.flatnonzero(c.firm[idx] >= 0)  # judged by own experience, not reputation
+    cur, who = c.firm[idx[own]], idx[own]
+    s.quality[own, cur] = F32(b.quality_weight) * (1 - c.quality[who])
+    s.empathy[own, cur] = F32(b.empathy_weight) * need[own] * (1 - c.felt_empathy[who] ** gamma)
+    return s
 
 
 def logit_pick(utility: np.ndarray, noise: float, u: np.ndarray) -> np.ndarray:

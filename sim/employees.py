@@ -126,6 +126,28 @@ def update_wellbeing(w: Workforce, load: np.ndarray, strain_now: np.ndarray, emp
     w.tenure[on] += 1
 
 
+@dataclass
+class Work:
+    """This week's work per slot, and who quit and who was hired."""
+
+    load: np.ndarray  # contacts served / capacity
+    quits: np.ndarray  # slots whose employee quit
+    hires: np.ndarray  # slots filled by a new hire
+
+
+def work(w: Workforce, routine: np.ndarray, emotional: np.ndarray, capacity: np.ndarray, empathy: np.ndarray,
+         b: BehaviourConfig, step: int, rng: np.random.Generator) -> Work:
+    """Employees absorb the week's contacts: wellbeing changes, some quit, vacancies refill.
+
+    `capacity` and `empathy` are per firm; `routine` and `emotional` are contacts per slot.
+    """
+    slot_capacity, slot_empathy = capacity[w.firm], empathy[w.firm]
+    load = (routine + emotional) / slot_capacity
+    update_wellbeing(w, load, strain(routine, emotional, slot_capacity, slot_empathy, b), slot_empathy, b)
+    quits, hires = quit_and_hire(w, step, empathy, b, rng)
+    return Work(load=load, quits=quits, hires=hires)
+
+
 def quit_and_hire(w: Workforce, step: int, empathy: np.ndarray, b: BehaviourConfig,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Employees quit with a chance rising with disengagement and burnout; vacancies refill.

@@ -116,6 +116,13 @@ def adapt(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray,
     return notes
 
 
+def update_reputation(firms: Firms, customers: np.ndarray, quality: np.ndarray, empathy: np.ndarray) -> None:
+    """A firm's public reputation is its customers' mean perception; kept while it has none."""
+    has = customers > 0
+    firms.reputation_quality[has] = quality[has]
+    firms.reputation_empathy[has] = empathy[has]
+
+
 def failure_rate(firms: Firms, step: int, base: float) -> np.ndarray:
     """Chance a contact goes wrong at each firm this week: the market's base, plus any incident."""
     rate = np.full(firms.n, base)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,7 +17,9 @@ import pandas as pd
 
 from sim import customers as cu
 from sim.choice import weekly_discount
-from sim.employees import VACANT
+from sim.config import BehaviourConfig
+from sim.customers import Customers
+from sim.employees import ACTIVE, VACANT, Work
 from sim.firms import COST_ITEMS
 
 if TYPE_CHECKING:
@@ -35,26 +38,64 @@ def _share(part: np.ndarray, whole: np.ndarray | float) -> np.ndarray:
     return np.divide(part, whole, out=np.zeros(np.shape(part)), where=whole > 0)
 
 
-def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encounters, talk: Talk | None,
-            adopted: Adoptions, recommend: np.ndarray, load: np.ndarray, quits: np.ndarray,
-            hires: np.ndarray) -> Row:
+def customers_per_firm(c: Customers, firms: int) -> np.ndarray:
+    """How many customers each firm serves now."""
+    return np.bincount(c.firm.astype(np.intp) + 1, minlength=firms + 1)[1:]
+
+
+def count_flags(group: np.ndarray, groups: int, flags: list[np.ndarray]) -> np.ndarray:
+    """Per group, how many rows have each flag set: one bincount over bit-packed flags.
+
+    Returns an int array (groups, len(flags)).
+    """
+    k = len(flags)
+    code = np.zeros(len(group), dtype=np.intp)
+    for j, flag in enumerate(flags):
+        code |= flag.astype(np.intp) << j
+    table = np.bincount((group.astype(np.intp) << k) | code, minlength=groups << k).reshape(groups, 1 << k)
+    bits = (np.arange(1 << k)[:, None] >> np.arange(k)[None, :]) & 1
+    return table @ bits
+
+
+@dataclass
+class Survey:
+    """What the customers think this week, per customer and summed up per firm."""
+
+    recommend: np.ndarray  # float32 (customers,): willingness to recommend
+    customers: np.ndarray  # int (firms,)
+    promoters: np.ndarray  # int (firms,)
+    detractors: np.ndarray  # int (firms,)
+    satisfaction: np.ndarray  # (firms,) mean over the firm's customers
+    quality: np.ndarray  # (firms,) mean perceived quality
+    felt_empathy: np.ndarray  # (firms,) mean felt empathy
+
+
+def survey(c: Customers, firms: int, b: BehaviourConfig) -> Survey:
+    """Satisfaction and willingness to recommend of every customer; NPS counts per firm."""
+    slot = c.firm.astype(np.intp) + 1  # 0 for prospects, who are left out
+    satisfied = cu.satisfaction(c, slice(None), b.empathy_returns)
+    recommend = cu.recommendation(c, satisfied, b)
+    counts = count_flags(slot, firms + 1, [np.ones(c.n, dtype=bool), recommend >= b.promoter_threshold,
+                                          recommend < b.detractor_threshold])[1:]
+    customers = counts[:, 0]
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return _share(np.bincount(slot, weights=x, minlength=firms + 1)[1:], customers)
+
+    return Survey(recommend=recommend, customers=customers, promoters=counts[:, 1], detractors=counts[:, 2],
+                  satisfaction=mean(satisfied), quality=mean(c.quality), felt_empathy=mean(c.felt_empathy))
+
+
+def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encounters, work: Work,
+            survey: Survey, talk: Talk | None, adopted: Adoptions) -> Row:
     """One week's KPIs per firm, computed from what happened and the agents' state."""
     c, fs, w, cfg = model.customers, model.firms, model.workforce, model.cfg
     nf = fs.n
-    served = c.firm >= 0
-    f = c.firm[served].astype(np.int64)
-    customers = np.bincount(f, minlength=nf)
-    count = lambda mask: np.bincount(f[mask[served]], minlength=nf)  # noqa: E731
-    promoters = count(recommend >= cfg.behaviour.promoter_threshold)
-    detractors = count(recommend < cfg.behaviour.detractor_threshold)
-    i_week = weekly_discount(cfg)
-    open_value = np.bincount(f, weights=c.value[served] * np.power(1 + i_week, c.since[served], dtype=np.float64),
-                             minlength=nf)
-
-    price = fs.price
-    revenue = enc.visits * cfg.market.basket * price
-    active = w.status == 1
+    customers = customers_per_firm(c, nf)
+    revenue = enc.visits * cfg.market.basket * fs.price
+    active = w.status == ACTIVE
     staff = np.bincount(w.firm[active], minlength=nf)
+    hires = np.bincount(w.firm[work.hires], minlength=nf)
     per = fs.per_firm
     costs = {
         "goods": enc.visits * cfg.market.basket * per("unit_cost"),
@@ -62,13 +103,17 @@ def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encou
         "empathy_programme": staff * per("empathy_cost") * fs.empathy,
         "automation": fs.automation * per("automation_cost") + enc.bot_contacts * per("bot_contact_cost"),
         "advertising": per("advertising") * adopted.prospects * per("ad_cost"),
-        "hiring": np.bincount(w.firm[hires], minlength=nf) * per("hire_cost"),
+        "hiring": hires * per("hire_cost"),
         "referral_bonus": adopted.by_channel[:, cu.REFERRAL] * per("referral_bonus"),
         "fixed": per("fixed_cost"),
     }
     total_cost = sum(costs[k] for k in COST_ITEMS)
-    churn = moves.churn
-    churned = churn.sum(axis=1)
+    churned = moves.churn.sum(axis=1)
+    quits = np.bincount(w.firm[work.quits], minlength=nf)
+
+    def staff_mean(x: np.ndarray) -> np.ndarray:
+        return _share(np.bincount(w.firm[active], weights=x[active], minlength=nf), staff)
+
     row: Row = {
         "customers": customers,
         "market_share": _share(customers, customers.sum()),
@@ -76,7 +121,7 @@ def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encou
         "acquisitions_advertising": adopted.by_channel[:, cu.ADVERTISING],
         "acquisitions_referral": adopted.by_channel[:, cu.REFERRAL],
         "acquisitions_switching": moves.switched_in,
-        **{f"churn_{r}": churn[:, i] for i, r in enumerate(cu.CHURN_REASONS)},
+        **{f"churn_{r}": moves.churn[:, i] for i, r in enumerate(cu.CHURN_REASONS)},
         "churned": churned,
         "retention_rate": 1 - _share(churned, at_start),
         "visits": enc.visits,
@@ -87,14 +132,15 @@ def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encou
         "service_failures": enc.failed,
         "service_recoveries": enc.recovered,
         "csat": _share(enc.satisfied, enc.visits),
-        "promoters": promoters,
-        "detractors": detractors,
-        "nps": 100 * _share(promoters - detractors, customers),
-        "satisfaction": _share(np.bincount(f, weights=cu.satisfaction(c, served, cfg.behaviour.empathy_returns),
-                                           minlength=nf), customers),
-        "referrals_sent": talk.praise if talk else np.zeros(nf, dtype=np.int64),
-        "warnings_sent": talk.warnings if talk else np.zeros(nf, dtype=np.int64),
-        "price": price.copy(),
+        "promoters": survey.promoters,
+        "detractors": survey.detractors,
+        "nps": 100 * _share(survey.promoters - survey.detractors, survey.customers),
+        "satisfaction": survey.satisfaction,
+        "perceived_quality": survey.quality,
+        "felt_empathy": survey.felt_empathy,
+        "referrals_sent": talk.praised if talk else np.zeros(nf, dtype=np.int64),
+        "warnings_sent": talk.warned if talk else np.zeros(nf, dtype=np.int64),
+        "price": fs.price.copy(),
         "empathy": fs.empathy.copy(),
         "automation": fs.automation.copy(),
         "revenue": revenue,
@@ -104,17 +150,24 @@ def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encou
         "gross_margin": revenue - costs["goods"],
         "closed_value": moves.closed_value,
         "closed_relationships": moves.closed,
-        "open_value": open_value,
         "employees": staff,
         "vacancies": np.bincount(w.firm[w.status == VACANT], minlength=nf),
-        "engagement": _share(np.bincount(w.firm[active], weights=w.engagement[active], minlength=nf), staff),
-        "burnout": _share(np.bincount(w.firm[active], weights=w.burnout[active], minlength=nf), staff),
-        "utilisation": _share(np.bincount(w.firm[active], weights=load[active], minlength=nf), staff),
-        "quits": np.bincount(w.firm[quits], minlength=nf),
-        "hires": np.bincount(w.firm[hires], minlength=nf),
+        "engagement": staff_mean(w.engagement),
+        "burnout": staff_mean(w.burnout),
+        "utilisation": staff_mean(work.load),
+        "quits": quits,
+        "hires": hires,
+        "turnover": _share(quits, staff),
     }
-    row["turnover"] = _share(row["quits"], staff)
     return row
+
+
+def open_value(model: EmpathyMarket) -> np.ndarray:
+    """Value so far of each firm's open relationships, discounted to their start."""
+    c = model.customers
+    served = c.firm >= 0
+    growth = np.power(1 + weekly_discount(model.cfg), c.since[served], dtype=np.float64)
+    return np.bincount(c.firm[served], weights=c.value[served] * growth, minlength=model.firms.n)
 
 
 class Recorder:
@@ -157,6 +210,7 @@ def summarise(model: EmpathyMarket, table: pd.DataFrame) -> dict[str, dict[str, 
     total_revenue = float(table["revenue"].sum()) if steps else 0.0
     first_customers = model.recorder.rows[0][1]["customers"] + model.recorder.rows[0][1]["churned"] if steps else None
     i_week = weekly_discount(cfg)
+    still_open = open_value(model)
     for idx, name in enumerate(fs.names):
         t = table[table.firm == name]
         weekly_r = np.clip(t["retention_rate"].to_numpy(), 1e-12, 1)
@@ -167,7 +221,7 @@ def summarise(model: EmpathyMarket, table: pd.DataFrame) -> dict[str, dict[str, 
         start = int(first_customers[idx]) if steps else 0
         relationships = start + sum(acquisitions.values())
         final = t.iloc[-1] if steps else None
-        realised = (float(t["closed_value"].sum()) + (float(final["open_value"]) if steps else 0.0)) / max(relationships, 1)
+        realised = (float(t["closed_value"].sum()) + float(still_open[idx])) / max(relationships, 1)
         m = float(t["gross_margin"].sum() / max(t["customers"].sum(), 1))
         r_w = float(weekly_r.mean()) if steps else 1.0
         people = int(round(t["employees"].iloc[0])) + int(t["hires"].sum()) if steps else 0

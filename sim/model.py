@@ -42,7 +42,7 @@ class EmpathyMarket(mesa.Model):
         self.customers = customers.create(
             cfg.market, self.firms.per_firm("initial_share"), self.firms.reputation, self.streams.setup("population")
         )
-        served = np.bincount(self.customers.firm[self.customers.firm >= 0], minlength=n_firms)
+        served = metrics.customers_per_firm(self.customers, n_firms)
         self.workforce = employees.create(self._staff_for(served), self.firms.empathy, cfg.behaviour,
                                           self.streams.setup("workforce"))
         self.recorder = metrics.Recorder(self.firms.names)
@@ -60,47 +60,45 @@ class EmpathyMarket(mesa.Model):
             self.firms, m.emotional_share + m.failure_rate
         )
         sized = firms.staff_needed(contacts, self.firms.per_firm("capacity"), self.cfg.behaviour.target_utilisation)
-        return np.array([c.staff if c.staff is not None else s for c, s in zip(self.firms.configs, sized)])
+        return np.array([c.staff if c.staff is not None else s for c, s in zip(self.firms.configs, sized, strict=True)])
 
     def step(self) -> None:
         """One week, in schedule order."""
         cfg, t, b = self.cfg, self.week, self.cfg.behaviour
         c, fs = self.customers, self.firms
         firms.set_prices(fs, t)
-        at_start = np.bincount(c.firm[c.firm >= 0], minlength=fs.n)
+        at_start = metrics.customers_per_firm(c, fs.n)
         moves = choice.reconsider(c, fs, cfg, t, self.streams.step("choice", t))
-
-        team = employees.roster(self.workforce, fs.n)
-        margin = cfg.market.basket * (fs.price - fs.per_firm("unit_cost")) / (1 + choice.weekly_discount(cfg)) ** t
-        failure = firms.failure_rate(fs, t, cfg.market.failure_rate)
-        enc = service.serve(c, fs, self.workforce, team, cfg.market, b, margin, failure,
+        enc = service.serve(c, fs, self.workforce, employees.roster(self.workforce, fs.n), cfg.market, b,
+                            self._discounted_margin(t), firms.failure_rate(fs, t, cfg.market.failure_rate),
                             self.streams.step("service", t))
-        w = self.workforce
-        capacity = fs.per_firm("capacity")[w.firm]
-        load = (enc.routine_per_employee + enc.emotional_per_employee) / capacity
-        strain = employees.strain(enc.routine_per_employee, enc.emotional_per_employee, capacity,
-                                  fs.empathy[w.firm], b)
-        employees.update_wellbeing(w, load, strain, fs.empathy[w.firm], b)
         workforce_rng = self.streams.step("workforce", t)
-        quits, hires = employees.quit_and_hire(w, t, fs.empathy, b, workforce_rng)
+        work = employees.work(self.workforce, enc.routine_per_employee, enc.emotional_per_employee,
+                              fs.per_firm("capacity"), fs.empathy, b, t, workforce_rng)
         self._human_contacts += enc.human_contacts
+        survey = metrics.survey(c, fs.n, b)
+        talk = wom.spread(c, self.graph, survey.recommend, cfg.wom, b, self.streams.step("wom", t)) \
+            if cfg.wom.enabled else None
+        adopted = acquisition.adopt(c, fs, talk.praise if talk else None, cfg, t, self.streams.step("acquisition", t))
 
-        recommend = customers.recommendation(c, b)
-        talk = wom.spread(c, self.graph, recommend, cfg.wom, b, self.streams.step("wom", t)) if cfg.wom.enabled else None
-        adopted = acquisition.adopt(c, fs, talk.referrals if talk else None, cfg, t, self.streams.step("acquisition", t))
-
-        row = metrics.measure(self, at_start, moves, enc, talk, adopted, recommend, load, quits, hires)
+        row = metrics.measure(self, at_start, moves, enc, work, survey, talk, adopted)
         fs.profit_since_review += row["profit"]
-        self._update_reputation()
+        firms.update_reputation(fs, survey.customers, survey.quality, survey.felt_empathy)
         if t >= cfg.run.burn_in:
             self.recorder.record(t - cfg.run.burn_in, row)
         self.week += 1
         if self.week % RESTAFF_EVERY == 0:
             self._restaff(workforce_rng)
         if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
-            now = np.bincount(c.firm[c.firm >= 0], minlength=fs.n)
-            self.notes += [f"week {self.week}: {note}" for note in firms.adapt(fs, now, self._customers_at_review, cfg.adapt)]
+            now = metrics.customers_per_firm(c, fs.n)
+            notes = firms.adapt(fs, now, self._customers_at_review, cfg.adapt)
+            self.notes += [f"week {self.week}: {note}" for note in notes]
             self._customers_at_review = now
+
+    def _discounted_margin(self, t: int) -> np.ndarray:
+        """Each firm's margin per visit this week, discounted to step 0 (for realised CLTV)."""
+        fs, m = self.firms, self.cfg.market
+        return m.basket * (fs.price - fs.per_firm("unit_cost")) / (1 + choice.weekly_discount(self.cfg)) ** t
 
     def _restaff(self, rng: np.random.Generator) -> None:
         """Firms that staff to demand re-size their headcount to the recent human contacts."""
@@ -111,16 +109,6 @@ class EmpathyMarket(mesa.Model):
         target = np.where([c.staff_to_demand and c.staff is None for c in fs.configs], needed, current)
         self.workforce = employees.restaff(self.workforce, target, self.week, self.cfg.behaviour, rng)
         self._human_contacts[:] = 0
-
-    def _update_reputation(self) -> None:
-        """A firm's public reputation is the mean perception of its current customers."""
-        c, fs = self.customers, self.firms
-        served = c.firm >= 0
-        f = c.firm[served]
-        count = np.bincount(f, minlength=fs.n)
-        has = count > 0
-        fs.reputation_quality[has] = (np.bincount(f, weights=c.quality[served], minlength=fs.n) / np.maximum(count, 1))[has]
-        fs.reputation_empathy[has] = (np.bincount(f, weights=c.felt_empathy[served], minlength=fs.n) / np.maximum(count, 1))[has]
 
     def run(self, steps: int | None = None, progress: metrics.Progress | None = None) -> None:
         """Step the model `steps` weeks (default: burn-in plus run.steps)."""

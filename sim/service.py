@@ -1,8 +1,8 @@
 """Service encounters: who visits, bot or person, what the customer experiences.
 
-A visiting customer's contact is emotionally charged with probability emotional_share +
-failure rate (a complaint, or something that went wrong; an incident raises the failure rate). A share `automation` of contacts
-reach a bot first: the bot solves routine contacts at `bot_quality` and shows no empathy; on an
+A visiting customer's contact is emotionally charged with probability emotional_share + failure
+rate (a complaint, or something that went wrong; an incident raises the failure rate). A share
+`automation` of contacts reach a bot first: the bot solves routine contacts at `bot_quality` and shows no empathy; on an
 emotional contact it hands the customer to a person with probability `bot_handover`, otherwise
 the customer is left frustrated. People serve with the quality and empathy their state allows;
 an emotional contact served by a person is recovered with a chance rising with both.
@@ -19,6 +19,7 @@ from sim.config import BehaviourConfig, MarketConfig
 from sim.customers import Customers
 from sim.employees import Roster, Workforce
 from sim.firms import Firms
+from sim.metrics import count_flags
 
 F32 = np.float32
 
@@ -97,18 +98,12 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
     felt = (1 - need) * quality + need * empathy ** F32(b.empathy_returns)
     experience = np.where(caring, felt, quality)
 
-    def count(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(f[mask], minlength=nf)
-
+    counts = count_flags(f, nf, [np.ones(len(f), dtype=bool), bot, human, emotional, frustrated,
+                                 event == cu.EVENT_FAILED, event == cu.EVENT_RECOVERED,
+                                 experience >= b.csat_threshold])
+    visits, bots, humans, emotionals, frustrations, failures, recoveries, satisfied = counts.T
     return Encounters(
-        visits=np.bincount(f, minlength=nf),
-        bot_contacts=count(bot),
-        human_contacts=count(human),
-        emotional=count(emotional),
-        frustrated=count(frustrated),
-        failed=count(event == cu.EVENT_FAILED),
-        recovered=count(event == cu.EVENT_RECOVERED),
-        satisfied=count(experience >= b.csat_threshold),
-        routine_per_employee=routine_k,
-        emotional_per_employee=emotional_k,
+        visits=visits, bot_contacts=bots, human_contacts=humans, emotional=emotionals, frustrated=frustrations,
+        failed=failures, recovered=recoveries, satisfied=satisfied,
+        routine_per_employee=routine_k, emotional_per_employee=emotional_k,
     )

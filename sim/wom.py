@@ -24,9 +24,9 @@ F32 = np.float32
 class Talk:
     """This week's word of mouth."""
 
-    referrals: np.ndarray  # float32 (n, firms): praise messages each customer heard about each firm
-    praise: np.ndarray  # int (firms,): messages of praise sent about each firm
-    warnings: np.ndarray  # int (firms,): warning messages sent about each firm
+    praise: tuple[np.ndarray, np.ndarray]  # (listener, firm praised) of every praise message
+    praised: np.ndarray  # int (firms,): praise messages sent about each firm
+    warned: np.ndarray  # int (firms,): warning messages sent about each firm
 
 
 def spread(c: Customers, graph: Graph, recommend: np.ndarray, cfg: WomConfig, b: BehaviourConfig,
@@ -35,19 +35,17 @@ def spread(c: Customers, graph: Graph, recommend: np.ndarray, cfg: WomConfig, b:
     nf = c.buzz.shape[1]
     u = rng.random(c.n, dtype=F32)
     served = c.firm >= 0
-    promoter = served & (recommend >= b.promoter_threshold)
-    detractor = served & (recommend < b.detractor_threshold)
-    praising = promoter & (u < cfg.talk_rate)
-    warning = detractor & (u < cfg.talk_rate * cfg.negativity)
+    praising = np.flatnonzero(served & (recommend >= b.promoter_threshold) & (u < cfg.talk_rate))
+    warning = np.flatnonzero(served & (recommend < b.detractor_threshold) & (u < cfg.talk_rate * cfg.negativity))
+    speakers = np.concatenate([praising, warning])
+    source, listener = graph.neighbours_of(speakers)
+    about = c.firm[speakers][source].astype(np.int64)
+    is_praise = source < len(praising)
+    sign = np.where(is_praise, 1.0, -1.0)
     c.buzz *= F32(cfg.buzz_memory)
-    heard = np.zeros((c.n, nf), dtype=F32)
-    sent = []
-    for speakers, sign in ((np.flatnonzero(praising), 1), (np.flatnonzero(warning), -1)):
-        source, listener = graph.neighbours_of(speakers)
-        about = c.firm[speakers][source].astype(np.int64)
-        messages = np.bincount(listener * nf + about, minlength=c.n * nf).reshape(c.n, nf).astype(F32)
-        c.buzz += sign * messages
-        if sign > 0:
-            heard = messages
-        sent.append(np.bincount(about, minlength=nf))
-    return Talk(referrals=heard, praise=sent[0], warnings=sent[1])
+    c.buzz += np.bincount(listener * nf + about, weights=sign, minlength=c.n * nf).reshape(c.n, nf).astype(F32)
+    return Talk(
+        praise=(listener[is_praise], about[is_praise]),
+        praised=np.bincount(about[is_praise], minlength=nf),
+        warned=np.bincount(about[~is_praise], minlength=nf),
+    )
