@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 PRICING_POLICIES = ("fixed", "promotions", "match_cheapest")
 NETWORK_KINDS = ("small_world", "scale_free", "random", "complete", "file")
+GENERATED_KINDS = ("small_world", "scale_free", "random")  # graphs drawn with network.mean_degree
+COMPLETE_GRAPH_LIMIT = 20_000  # a complete graph on n customers holds n*(n-1) neighbour entries
 
 
 class ConfigError(ValueError):
@@ -235,17 +238,18 @@ def check_value(path: str, value: Any, spec: dataclasses.Field | None = None) ->
             return None
         raise ConfigError(f"{path}=null is not allowed: a value is required")
     base = kind.replace("| None", "").strip()
+    # numbers.Integral/Real also admit numpy scalars (a seed from np.arange); values leave as plain Python
     if base == "bool":
         if not isinstance(value, bool):
             raise ConfigError(f"{path}={value!r} is not allowed: expected true or false")
     elif base == "int":
         if isinstance(value, bool) or not (
-            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+            isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer())
         ):
             raise ConfigError(f"{path}={value!r} is not allowed: expected a whole number")
         value = int(value)
     elif base == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{path}={value!r} is not allowed: expected a number")
         value = float(value)
         if not math.isfinite(value):
@@ -256,23 +260,37 @@ def check_value(path: str, value: Any, spec: dataclasses.Field | None = None) ->
     if "range" in meta:
         lo, hi = meta["range"]
         if not lo <= value <= hi:
-            raise ConfigError(f"{path}={value!r} is out of range: allowed {lo:g} <= {path} <= {hi:g}")
+            raise ConfigError(f"{path}={value!r} is out of range: allowed {_bound(lo)} <= {path} <= {_bound(hi)}")
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(f"{path}={value!r} is not allowed: choose one of {', '.join(meta['choices'])}")
     return value
+
+
+def _bound(x: float) -> str:
+    """A range bound, short (5e+07) unless that would round it (a seed's 4294967295)."""
+    short = f"{x:g}"
+    return short if float(short) == x else str(x)
 
 
 def _check_dataclass(obj: Any, prefix: str) -> None:
     for spec in dataclasses.fields(obj):
         path = f"{prefix}{spec.name}"
         value = getattr(obj, spec.name)
-        if dataclasses.is_dataclass(value):
-            _check_dataclass(value, path + ".")
-        elif isinstance(value, dict):
-            for name, sub in value.items():
-                _check_dataclass(sub, f"{path}.{name}.")
-        else:
+        if spec.default_factory is dataclasses.MISSING:
             setattr(obj, spec.name, check_value(path, value, spec))
+        elif isinstance(spec.default_factory(), dict):  # competitors: name -> FirmConfig
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}={value!r} is not allowed: expected a mapping of name to firm")
+            for name, sub in value.items():
+                _check_group(sub, FirmConfig, f"{path}.{name}")
+        else:
+            _check_group(value, type(spec.default_factory()), path)
+
+
+def _check_group(value: Any, group: type, path: str) -> None:
+    if not isinstance(value, group):
+        raise ConfigError(f"{path}={value!r} is not allowed: expected a group of keys ({group.__name__})")
+    _check_dataclass(value, path + ".")
 
 
 def validate(cfg: SimConfig) -> SimConfig:
@@ -282,6 +300,8 @@ def validate(cfg: SimConfig) -> SimConfig:
     names = [f.name for f in firms]
     if len(set(names)) != len(names):
         raise ConfigError(f"firm names must differ: got {names}")
+    if not all(name.strip() for name in [*names, *cfg.competitors]):
+        raise ConfigError(f"firm names must not be empty: got {names} for competitors {list(cfg.competitors)}")
     if len(firms) > 100:
         raise ConfigError(f"competitors: {len(firms) - 1} competitors is too many: allowed at most 99")
     for key, f in _firm_keys(cfg):
@@ -289,8 +309,11 @@ def validate(cfg: SimConfig) -> SimConfig:
             raise ConfigError(
                 f"{key}.promo_weeks={f.promo_weeks} is not allowed: must be <= {key}.promo_every={f.promo_every}"
             )
-        if f.staff is not None and f.staff * f.capacity < 1:
-            raise ConfigError(f"{key}.staff={f.staff} cannot serve one customer: staff*capacity must be >= 1")
+        if f.pricing == "match_cheapest" and f.price_floor > f.price:
+            raise ConfigError(
+                f"{key}.price_floor={f.price_floor:g} is not allowed with {key}.pricing=match_cheapest: "
+                f"must be <= {key}.price={f.price:g} (matching never raises a price)"
+            )
     if sum(f.initial_share for f in firms) <= 0 and cfg.market.initial_adoption > 0:
         raise ConfigError("firm.initial_share: all firms have initial_share 0 but market.initial_adoption > 0")
     b = cfg.behaviour
@@ -301,10 +324,15 @@ def validate(cfg: SimConfig) -> SimConfig:
         )
     if cfg.network.kind == "file" and not cfg.network.path:
         raise ConfigError("network.path=null is not allowed when network.kind=file: give a graph file")
-    if cfg.network.kind != "file" and cfg.network.mean_degree >= cfg.market.customers:
+    if cfg.network.kind in GENERATED_KINDS and cfg.network.mean_degree >= cfg.market.customers:
         raise ConfigError(
             f"network.mean_degree={cfg.network.mean_degree:g} is not allowed: "
             f"must be < market.customers={cfg.market.customers}"
+        )
+    if cfg.network.kind == "complete" and cfg.market.customers > COMPLETE_GRAPH_LIMIT:
+        raise ConfigError(
+            f"market.customers={cfg.market.customers} is too large for network.kind=complete: "
+            f"allowed at most {COMPLETE_GRAPH_LIMIT} (use small_world, scale_free or random)"
         )
     return cfg
 
@@ -325,6 +353,9 @@ def from_dict(data: dict[str, Any]) -> SimConfig:
     """Build and validate a `SimConfig` from nested plain dicts (e.g. a saved summary's config)."""
 
     def build(cls: type, values: dict[str, Any], prefix: str) -> Any:
+        if not isinstance(values, dict):
+            where = f"{prefix[:-1]}={values!r} is" if prefix else f"a config of type {type(values).__name__} is"
+            raise ConfigError(f"{where} not allowed: expected a group of keys")
         known = {f.name: f for f in dataclasses.fields(cls)}
         kwargs = {}
         for key, value in values.items():
@@ -332,13 +363,16 @@ def from_dict(data: dict[str, Any]) -> SimConfig:
                 raise ConfigError(f"{prefix}{key}: unknown key (known: {', '.join(sorted(known))})")
             default = known[key].default_factory() if known[key].default_factory is not dataclasses.MISSING else None
             if key == "competitors" and cls is SimConfig:
-                value = {n: build(FirmConfig, v or {}, f"competitors.{n}.") for n, v in (value or {}).items()}
+                value = {n: build(FirmConfig, v or {}, f"competitors.{n}.") for n, v in competitor_items(value)}
             elif dataclasses.is_dataclass(default):
-                if not isinstance(value, dict):
-                    raise ConfigError(f"{prefix}{key}={value!r} is not allowed: expected a group of keys")
                 value = build(type(default), value, f"{prefix}{key}.")
             kwargs[key] = value
         return cls(**kwargs)
+
+    def competitor_items(value: Any) -> Any:
+        if not isinstance(value or {}, dict):
+            raise ConfigError(f"competitors={value!r} is not allowed: expected a mapping of name to firm")
+        return (value or {}).items()
 
     return validate(build(SimConfig, data, ""))
 

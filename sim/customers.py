@@ -15,6 +15,7 @@ import numpy as np
 from sim.config import BehaviourConfig, MarketConfig
 
 NO_FIRM = -1
+INITIAL_COHORT = -1  # `since` of the customers served at the start: they joined just before week 0
 PRICE_DRIVEN, RELATIONSHIP_DRIVEN = 0, 1
 # last service event of a customer, the memory behind "bot frustration" as a churn reason
 EVENT_NONE, EVENT_BOT_FRUSTRATION, EVENT_FAILED, EVENT_RECOVERED = 0, 1, 2, 3
@@ -36,7 +37,7 @@ class Customers:
     quality: np.ndarray  # float32 in [0,1]: perceived service quality of the current firm
     felt_empathy: np.ndarray  # float32 in [0,1]: how much the current firm seems to care
     attachment: np.ndarray  # float32 in [0,1]: emotional attachment to the current firm
-    since: np.ndarray  # int32: step the current relationship started
+    since: np.ndarray  # int32: step the current relationship started (INITIAL_COHORT: before step 0)
     value: np.ndarray  # float32: margin of the current relationship, discounted to step 0
     last_event: np.ndarray  # int8: EVENT_* of the latest encounter
     buzz: np.ndarray  # float32 (n, firms): remembered word of mouth about each firm
@@ -68,7 +69,7 @@ def create(
         quality=np.where(served, rep_quality[known], 0).astype(F32),
         felt_empathy=np.where(served, rep_empathy[known], 0).astype(F32),
         attachment=np.where(served, 0.5 * rng.random(n), 0).astype(F32),
-        since=np.zeros(n, dtype=np.int32),
+        since=np.full(n, INITIAL_COHORT, dtype=np.int32),
         value=np.zeros(n, dtype=F32),
         last_event=np.zeros(n, dtype=np.int8),
         buzz=np.zeros((n, firms), dtype=F32),

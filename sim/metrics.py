@@ -226,7 +226,7 @@ def summarise(model: EmpathyMarket, table: pd.DataFrame) -> dict[str, dict[str, 
         r_w = float(weekly_r.mean()) if steps else 1.0
         people = int(round(t["employees"].iloc[0])) + int(t["hires"].sum()) if steps else 0
         churn = {r: int(t[f"churn_{r}"].sum()) for r in cu.CHURN_REASONS}
-        still = int(np.count_nonzero((model.customers.firm == idx) & (model.customers.since == 0)))
+        still = int(np.count_nonzero((model.customers.firm == idx) & (model.customers.since == cu.INITIAL_COHORT)))
         out[name] = {
             "role": "focal" if idx == 0 else "competitor",
             "customers": int(final["customers"]) if steps else 0,

@@ -1,13 +1,22 @@
 """The word-of-mouth graph among customers, held as compressed sparse rows.
 
-networkx is the interface (pass any undirected graph, load any edge list or GraphML file,
-export with `to_networkx`), but large generated graphs are built straight into arrays:
-a networkx graph costs about a kilobyte per edge, the arrays eight bytes.
+networkx is the interface (pass any graph, load any edge list or GraphML file, export with
+`to_networkx`), but large generated graphs are built straight into arrays: a networkx graph
+costs about a kilobyte per edge, the arrays eight bytes.
+
+A user's graph (a networkx graph or a file) is adopted as word of mouth needs it: one node per
+customer, node labels numbered 0..n-1 in sorted order (numeric order when every label is a whole
+number); a directed edge u->v becomes a tie both ways (people talk both ways); self-loops and
+repeated edges are dropped; isolated nodes stay customers who hear and spread no word of mouth
+(an edge list names only nodes with an edge, so use GraphML to include them). A graph with no
+nodes, or whose node count differs from `market.customers`, is refused with a `ConfigError`.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
+import re
 from dataclasses import dataclass
 
 import networkx as nx
@@ -15,7 +24,7 @@ import numpy as np
 
 from sim.config import ConfigError, NetworkConfig
 
-COMPLETE_GRAPH_LIMIT = 20_000
+WHOLE = re.compile(r"\s*-?[0-9]+\s*")  # a node label that is a whole number
 
 
 @dataclass(frozen=True)
@@ -71,17 +80,22 @@ def from_edges(n: int, a: np.ndarray, b: np.ndarray) -> Graph:
 
 
 def from_networkx(g: nx.Graph) -> Graph:
-    """Adopt any networkx graph; nodes are relabelled 0..n-1 in sorted order where possible."""
+    """Adopt any networkx graph (directed, multi-edges, any labels) as described in the module docstring."""
     if g.number_of_nodes() == 0:
         raise ConfigError("network: the graph has no nodes: give a graph with one node per customer")
-    nodes = list(g.nodes)
-    try:
-        nodes = sorted(nodes)
-    except TypeError:
-        pass
-    index = {v: i for i, v in enumerate(nodes)}
+    index = {v: i for i, v in enumerate(customer_order(list(g.nodes)))}
     pairs = np.array([(index[u], index[v]) for u, v in g.edges()], dtype=np.int64).reshape(-1, 2)
-    return from_edges(len(nodes), pairs[:, 0], pairs[:, 1])
+    return from_edges(len(index), pairs[:, 0], pairs[:, 1])
+
+
+def customer_order(labels: list) -> list:
+    """Node labels in customer order: numeric if all are whole numbers (also '7'), else sorted, else as given."""
+    if all(isinstance(v, numbers.Integral) or (isinstance(v, str) and WHOLE.fullmatch(v)) for v in labels):
+        return sorted(labels, key=int)
+    try:
+        return sorted(labels)
+    except TypeError:  # labels of mixed types have no order
+        return labels
 
 
 def small_world(n: int, mean_degree: float, rewire: float, rng: np.random.Generator) -> Graph:
@@ -135,44 +149,33 @@ def scale_free(n: int, mean_degree: float, rng: np.random.Generator) -> Graph:
 
 
 def complete(n: int) -> Graph:
-    """Every customer knows every other: the mean-field limit where Bass diffusion is exact."""
-    if n > COMPLETE_GRAPH_LIMIT:
-        raise ConfigError(
-            f"network.kind=complete with market.customers={n} is too large: allowed at most {COMPLETE_GRAPH_LIMIT}"
-        )
+    """Every customer knows every other: the mean-field limit where Bass diffusion is exact.
+
+    `sim.config.validate` bounds n (COMPLETE_GRAPH_LIMIT): the graph has n*(n-1) neighbour entries.
+    """
     a, b = np.triu_indices(n, 1)
     return from_edges(n, a, b)
 
 
 def load(path: str) -> Graph:
-    """Read an edge list or GraphML file; directed graphs are made undirected, self-loops dropped."""
-    if not os.path.isfile(path):
+    """Read a GraphML (.graphml, .xml) file or a whitespace-separated edge list (any other name).
+
+    Edge-list lines hold two node labels (more columns are ignored; '#' starts a comment).
+    """
+    if not os.path.exists(path):
         raise ConfigError(f"network.path={path!r}: no such file")
+    if not os.path.isfile(path):
+        raise ConfigError(f"network.path={path!r}: not a file: give an edge list or GraphML file")
     if os.path.getsize(path) == 0:
         raise ConfigError(f"network.path={path!r}: the file is empty: give an edge list or GraphML file")
     try:
-        if path.endswith((".graphml", ".xml")):
-            g = nx.read_graphml(path)
-        else:
-            g = nx.read_edgelist(path, nodetype=_node_type(path), data=False)
-    except Exception as err:  # networkx raises many kinds on malformed input
+        g = nx.read_graphml(path) if path.endswith((".graphml", ".xml")) else nx.read_edgelist(path, data=False)
+    except Exception as err:  # networkx, the XML parser and the codec raise many kinds on malformed input
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ConfigError(f"network.path={path!r}: not a readable edge list or GraphML file ({first})") from None
-    if g.is_multigraph():
-        g = nx.Graph(g)
-    if g.is_directed():
-        g = g.to_undirected()
+    if g.number_of_nodes() == 0:
+        raise ConfigError(f"network.path={path!r}: the file names no nodes: give one edge per line, e.g. '0 1'")
     return from_networkx(g)
-
-
-def _node_type(path: str) -> type:
-    """Integer node labels when every label is an integer, so 0..n-1 keep their order."""
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            for token in line.split("#")[0].split()[:2]:
-                if not token.lstrip("-").isdigit():
-                    return str
-    return int
 
 
 def build(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Graph:
@@ -200,6 +203,8 @@ def prepare(graph: nx.Graph | Graph | None, cfg: NetworkConfig, n: int, rng: np.
         return build(cfg, n, rng)
     if isinstance(graph, nx.Graph):
         graph = from_networkx(graph)
+    elif not isinstance(graph, Graph):
+        raise ConfigError(f"graph={type(graph).__name__} is not allowed: give a networkx graph or a sim.network.Graph")
     if graph.n != n:
         raise ConfigError(
             f"market.customers={n} does not match the graph's {graph.n} nodes: set market.customers={graph.n}"

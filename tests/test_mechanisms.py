@@ -21,7 +21,7 @@ def focal(result, key):
 def cohort_retention(result, segment):
     """Share of the focal firm's initial customers of a segment still with it at the end."""
     c = result.model.customers
-    kept = (c.firm == 0) & (c.since == 0) & (c.segment == segment)
+    kept = (c.firm == 0) & (c.since == cu.INITIAL_COHORT) & (c.segment == segment)
     initial = initial_focal(result) & (c.segment == segment)
     return kept.sum() / initial.sum()
 
