@@ -13,7 +13,6 @@ re-running an interrupted sweep completes only what is missing.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import logging
@@ -67,7 +66,7 @@ def one_line(err: BaseException) -> str:
         return f"{str(err).splitlines()[0]}: choose one of {', '.join(err.options)}"
     cause = err.__cause__ if isinstance(err.__cause__, OmegaConfBaseException) else err
     if isinstance(cause, ConfigKeyError | ConfigAttributeError) and isinstance(cause.parent_node, DictConfig):
-        known = ", ".join(sorted(str(k) for k in cause.parent_node))
+        known = ", ".join(sorted(str(k) for k in cause.parent_node)) or "none"
         return f"{cause.full_key}: unknown key '{cause.key}' (known: {known})"
     lines = [line.strip().rstrip(":") for line in str(cause).splitlines()]
     key = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("full_key:")), None)
@@ -124,7 +123,7 @@ def check_overrides(overrides: list[str], config_dir: str | None = None, multiru
             options = group_options(key, config_dir)
             for value in sweep_values(o, options) if not o.is_delete() else []:
                 if value is None:
-                    raise ConfigError(f"{key}=null is not allowed: choose one of {', '.join(options)}, or ~{key} for none")
+                    raise ConfigError(f"{key}=null is not allowed: choose one of {', '.join(options)} (~{key}: none)")
                 if str(value) not in options:
                     raise ConfigError(f"{key}={value} is not a known {key}: choose one of {', '.join(options)}")
             continue
@@ -138,10 +137,10 @@ def check_overrides(overrides: list[str], config_dir: str | None = None, multiru
 
 
 def job_configs(overrides: list[str], config_dir: str | None, config_name: str) -> Iterator[DictConfig]:
-    """Each run's composed config (hydra node included): one for a run, one per job of a sweep.
+    """Each run's composed config: one for a run, one per job of a sweep; `HydraConfig` holds Hydra's part.
 
     A sweep over config groups (scenario=a,b) is composed option by option; sweeps over values
-    (seed=0,1,2) are then set on each composition as Hydra sets an override, far faster than
+    (seed=0,1,2) are then set on the composition as Hydra sets an override, far faster than
     composing every job. Interval sweeps are drawn by an optimiser: their ends were checked.
     """
     parsed = parse_overrides(overrides)
@@ -162,11 +161,12 @@ def job_configs(overrides: list[str], config_dir: str | None, config_name: str) 
     for layout in itertools.product(*layouts):
         base = compose(config_name=config_name, overrides=fixed + list(layout), return_hydra_config=True)
         HydraConfig.instance().set_config(base)  # so ${hydra:...} interpolations resolve as in the run
-        for assignment in itertools.product(*values):
-            job = copy.deepcopy(base)
+        with open_dict(base):
+            del base["hydra"]
+        for assignment in itertools.product(*values):  # each sets the same keys: no copy needed
             for key, value in assignment:
-                OmegaConf.update(job, key, value, merge=True)
-            yield job
+                OmegaConf.update(base, key, value, merge=True)
+            yield base
 
 
 def check_output_dir(key: str, value: str) -> None:
@@ -186,7 +186,8 @@ def preflight(argv: list[str]) -> None:
     parser = get_args_parser()
 
     def refuse(message: str) -> NoReturn:
-        raise ConfigError(f"{message} (see python -m sim --help)")
+        hint = "flags such as -m go before the overrides" if "unrecognized" in message else "see python -m sim --help"
+        raise ConfigError(f"{message} ({hint})")
 
     parser.error = refuse  # one line instead of argparse's usage text
     args = parser.parse_args(argv)
@@ -201,9 +202,7 @@ def preflight(argv: list[str]) -> None:
     with initialize_config_dir(config_dir=args.config_path or str(CONFIG_DIR), version_base=None), one_line_errors():
         for i, job in enumerate(job_configs(args.overrides, args.config_dir, args.config_name or "config")):
             if i == 0:
-                check_output_dir(dir_key, str(OmegaConf.select(job, dir_key)))
-            with open_dict(job):
-                del job["hydra"]
+                check_output_dir(dir_key, str(OmegaConf.select(HydraConfig.get(), dir_key.removeprefix("hydra."))))
             validate(OmegaConf.to_object(job))
 
 

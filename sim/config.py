@@ -32,14 +32,19 @@ def _choice(default: str, choices: tuple[str, ...], doc: str = "") -> Any:
     return field(default=default, metadata={"choices": choices, "doc": doc})
 
 
+def _plain(default: Any, doc: str) -> Any:
+    """A value with no range or choices: a switch, a name, a path."""
+    return field(default=default, metadata={"doc": doc})
+
+
 @dataclass
 class FirmConfig:
     """One firm's strategy levers and cost structure (focal business or competitor)."""
 
-    name: str = "Focal"
+    name: str = _plain("Focal", "name shown in tables and plots")
     empathy: float = _num(0.5, 0, 1, "investment in empathetic hiring, training, leadership")
     automation: float = _num(0.2, 0, 1, "share of contacts first handled by a bot")
-    bot_handover: float = _num(0.5, 0, 1, "chance a bot hands a frustrated customer to a person")
+    bot_handover: float = _num(0.5, 0, 1, "chance a bot hands an emotional contact to a person")
     bot_quality: float = _num(0.75, 0, 1, "quality of a routine contact solved by the bot")
     price: float = _num(1.0, 0.2, 5.0, "price index, 1.0 = market reference")
     pricing: str = _choice("fixed", PRICING_POLICIES, "pricing policy")
@@ -52,7 +57,7 @@ class FirmConfig:
         default=None,
         metadata={"range": (1, 1_000_000), "doc": "headcount; null sizes it to demand"},
     )
-    staff_to_demand: bool = True
+    staff_to_demand: bool = _plain(True, "re-size headcount to recent human contacts (when staff is null)")
     capacity: float = _num(200.0, 1, 100_000, "contacts one employee serves per week")
     wage: float = _num(500.0, 0, 1e6, "wage per employee-week")
     empathy_cost: float = _num(60.0, 0, 1e6, "training+leadership cost per employee-week at empathy 1")
@@ -64,7 +69,7 @@ class FirmConfig:
     bot_contact_cost: float = _num(0.05, 0, 1e3, "cost of one bot contact")
     unit_cost: float = _num(0.5, 0, 10, "cost of goods per unit of reference basket")
     fixed_cost: float = _num(0.0, 0, 1e8, "weekly fixed cost")
-    adapts: bool = False
+    adapts: bool = _plain(False, "review price and automation every adapt.every weeks")
     incident_week: int | None = field(
         default=None, metadata={"range": (0, 100_000), "doc": "week an incident (e.g. spoiled orders) starts"}
     )
@@ -100,7 +105,7 @@ class BehaviourConfig:
     learning_rate: float = _num(0.3, 0, 1, "weight of the latest encounter in perceptions")
     review_rate: float = _num(0.25, 0, 1, "weekly chance a customer reconsiders its firm")
     choice_noise: float = _num(0.15, 0.001, 100, "logit scale of choice")
-    choice: bool = True
+    choice: bool = _plain(True, "customers reconsider their firm (false: only exogenous churn)")
     quality_weight: float = _num(1.0, 0, 100, "utility weight of perceived quality")
     empathy_weight: float = _num(1.5, 0, 100, "claim: empathy builds loyalty (0 = off)")
     empathy_returns: float = _num(0.7, 0.05, 5, "exponent on felt empathy; <1 diminishing returns")
@@ -112,10 +117,12 @@ class BehaviourConfig:
     bot_frustration: float = _num(1.0, 0, 1, "claim: bot on an emotional contact frustrates")
     handover_penalty: float = _num(0.1, 0, 1, "quality lost waiting for a hand-over")
     recovery_bonus: float = _num(0.1, 0, 1, "quality gained by a well-recovered failure")
+    unrecovered_quality: float = _num(0.3, 0, 1, "share of a contact's quality left when its failure is not recovered")
     recovery_empathy: float = _num(0.6, 0, 1, "weight of empathy (vs quality) in recovering a contact")
     service_profit_chain: float = _num(0.4, 0, 1, "claim: engaged employees serve better")
     overload_quality: float = _num(0.5, 0, 10, "quality lost per unit of overload")
     emotional_labour: float = _num(1.0, 0, 10, "claim: emotional labour burns employees out")
+    emotional_strain_base: float = _num(0.5, 0, 10, "strain of an emotional contact at empathy 0, relative")
     routine_effort: float = _num(0.5, 0, 10, "strain of a routine contact, relative")
     burnout_threshold: float = _num(0.6, 0, 0.99, "strain employees absorb without burning out")
     burnout_rate: float = _num(0.1, 0, 1, "weekly speed of burnout change")
@@ -144,7 +151,7 @@ class BehaviourConfig:
 class WomConfig:
     """Word of mouth: promoters refer, detractors warn (Bass-like adoption)."""
 
-    enabled: bool = True
+    enabled: bool = _plain(True, "word of mouth on (false: no referrals, no buzz)")
     talk_rate: float = _num(0.1, 0, 1, "weekly chance a promoter talks to its neighbours")
     negativity: float = _num(2.0, 0, 100, "detractors talk this many times more")
     referral_strength: float = _num(0.05, 0, 10, "adoption hazard per referral message")
@@ -159,17 +166,17 @@ class NetworkConfig:
     kind: str = _choice("small_world", NETWORK_KINDS, "graph generator or 'file'")
     mean_degree: float = _num(10.0, 1, 1000, "mean number of neighbours")
     rewire: float = _num(0.1, 0, 1, "small-world rewiring probability")
-    path: str | None = None
+    path: str | None = _plain(None, "edge list or GraphML file read when kind is 'file'")
 
 
 @dataclass
 class AdaptConfig:
     """How competitors with `adapts: true` react to the market."""
 
-    enabled: bool = True
+    enabled: bool = _plain(True, "adaptive firms review their strategy")
     every: int = _num(13, 1, 520, "weeks between strategy reviews")
-    price_matching: bool = True
-    imitation: bool = True
+    price_matching: bool = _plain(True, "a firm that lost customers matches the cheapest rival's price")
+    imitation: bool = _plain(True, "a firm moves its automation towards the most profitable firm's")
     imitation_rate: float = _num(0.5, 0, 1, "share of the gap to the best rival's automation closed")
 
 
@@ -178,7 +185,7 @@ class RunConfig:
     """Length and reporting of one run."""
 
     steps: int = _num(104, 1, 100_000, "weeks to simulate")
-    progress: bool = True
+    progress: bool = _plain(True, "print weeks per second and time left while running")
     burn_in: int = _num(0, 0, 10_000, "weeks run before metrics are recorded")
 
 
@@ -187,7 +194,7 @@ class SimConfig:
     """Everything one run needs; plain values, so the model runs without Hydra."""
 
     seed: int = _num(0, 0, 2**32 - 1, "random seed")
-    scenario: str | None = None
+    scenario: str | None = _plain(None, "ready business situation from configs/scenario/ (null: none)")
     run: RunConfig = field(default_factory=RunConfig)
     market: MarketConfig = field(default_factory=MarketConfig)
     firm: FirmConfig = field(default_factory=FirmConfig)
@@ -238,6 +245,7 @@ def check_value(path: str, value: Any, spec: dataclasses.Field | None = None) ->
             return None
         raise ConfigError(f"{path}=null is not allowed: a value is required")
     base = kind.replace("| None", "").strip()
+    given = value if type(value) in (int, float) else None  # shown as typed (9, not the 9.0 it becomes)
     # numbers.Integral/Real also admit numpy scalars (a seed from np.arange); values leave as plain Python
     if base == "bool":
         if not isinstance(value, bool):
@@ -260,7 +268,8 @@ def check_value(path: str, value: Any, spec: dataclasses.Field | None = None) ->
     if "range" in meta:
         lo, hi = meta["range"]
         if not lo <= value <= hi:
-            raise ConfigError(f"{path}={value!r} is out of range: allowed {_bound(lo)} <= {path} <= {_bound(hi)}")
+            shown = given if given is not None else value
+            raise ConfigError(f"{path}={shown!r} is out of range: allowed {_bound(lo)} <= {path} <= {_bound(hi)}")
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(f"{path}={value!r} is not allowed: choose one of {', '.join(meta['choices'])}")
     return value

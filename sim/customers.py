@@ -149,14 +149,15 @@ def churn_reason(s: Shortfalls, rows: np.ndarray, cur: np.ndarray, dest: np.ndar
 
     Empathy shortfall -> indifference; price -> price; quality -> poor service, or bot
     frustration when the latest encounter was a bot failing an emotional contact; a rival's
-    better word of mouth -> competitor pull. A move no component explains (the logit's taste
-    shock) -> other.
+    better word of mouth -> competitor pull (only when moving to a rival, not to doing
+    without). A move no component explains (the logit's taste shock) -> other.
     """
+    outside = s.quality.shape[1] - 1
     gain = np.stack([
         s.empathy[rows, cur] - s.empathy[rows, dest],
         s.price[rows, cur] - s.price[rows, dest],
         s.quality[rows, cur] - s.quality[rows, dest],
-        s.buzz[rows, dest] - s.buzz[rows, cur],
+        np.where(dest == outside, -np.inf, s.buzz[rows, dest] - s.buzz[rows, cur]),  # only a rival pulls
     ], axis=1)
     reason = np.array([INDIFFERENCE, PRICE, POOR_SERVICE, COMPETITOR_PULL])[gain.argmax(axis=1)]
     reason = np.where((reason == POOR_SERVICE) & (last_event == EVENT_BOT_FRUSTRATION), BOT_FRUSTRATION, reason)

@@ -108,10 +108,12 @@ def strain(routine: np.ndarray, emotional: np.ndarray, capacity: np.ndarray, emp
            b: BehaviourConfig) -> np.ndarray:
     """Weekly strain of each employee: workload weighted by emotional labour.
 
-    strain = (routine_effort * routine + emotional_labour * (0.5 + empathy) * emotional) / capacity.
+    strain = (routine_effort * routine + emotional_labour * (emotional_strain_base + empathy) * emotional)
+             / capacity.
     Empathy demanded by the firm makes each emotional contact heavier.
     """
-    return (b.routine_effort * routine + b.emotional_labour * (0.5 + empathy) * emotional) / capacity
+    emotional_weight = b.emotional_labour * (b.emotional_strain_base + empathy)
+    return (b.routine_effort * routine + emotional_weight * emotional) / capacity
 
 
 def update_wellbeing(w: Workforce, load: np.ndarray, strain_now: np.ndarray, empathy: np.ndarray,

@@ -198,56 +198,61 @@ def summarise(model: EmpathyMarket, table: pd.DataFrame) -> dict[str, dict[str, 
     """The run's figures per firm (the public keys of summary.json, and more).
 
     retention_rate: annualised product of weekly retention, (prod r_t)^(52/T); churn_rate = 1 - it.
+    cohort_retention: share of the customers a firm had when recording started still with it.
     cltv: realised value per relationship (discounted margin, to the relationship's start; open
-    relationships count what they earned so far); cltv_predicted = m r / (1 + i - r) per week,
-    m the mean weekly margin per customer. employee_turnover: share of people employed during the
-    run who quit. nps: mean of the weekly NPS (-100..100).
+    relationships count what they earned so far, including any burn-in); cltv_predicted =
+    m r / (1 + i - r) per week, m the mean weekly margin per customer, r the mean weekly retention.
+    employee_turnover: share of people employed during the run who quit. nps: mean weekly NPS.
+    An empty table (a run stopped before its first recorded week) gives zeros, never NaN.
     """
-    cfg, fs = model.cfg, model.firms
-    steps = table["step"].nunique()
-    out: dict[str, dict[str, Any]] = {}
-    total_customers = max(int(table.loc[table.step == table.step.max(), "customers"].sum()), 1) if steps else 1
-    total_revenue = float(table["revenue"].sum()) if steps else 0.0
-    first_customers = model.recorder.rows[0][1]["customers"] + model.recorder.rows[0][1]["churned"] if steps else None
-    i_week = weekly_discount(cfg)
+    cfg, fs, c = model.cfg, model.firms, model.customers
+    customers = customers_per_firm(c, fs.n)
+    staff = model.workforce.headcount(fs.n)
     still_open = open_value(model)
+    i_week = weekly_discount(cfg)
+    total_revenue = float(table["revenue"].sum()) if len(table) else 0.0
+    cohort = (c.since < cfg.run.burn_in)[:, None] & (c.firm[:, None] == np.arange(fs.n)[None, :])
+    kept = cohort.sum(axis=0)
+    out: dict[str, dict[str, Any]] = {}
     for idx, name in enumerate(fs.names):
-        t = table[table.firm == name]
-        weekly_r = np.clip(t["retention_rate"].to_numpy(), 1e-12, 1)
-        retention = float(np.exp(np.log(weekly_r).mean() * 52)) if steps else 1.0
-        acquisitions = {ch: int(t[f"acquisitions_{ch}"].sum()) for ch in cu.CHANNELS}
-        new = acquisitions["advertising"] + acquisitions["referral"]
-        spend = float(t["cost_advertising"].sum() + t["cost_referral_bonus"].sum())
-        start = int(first_customers[idx]) if steps else 0
+        t = table[table.firm == name] if len(table) else table
+
+        def total(col: str, t: pd.DataFrame = t) -> float:
+            return float(t[col].sum()) if len(t) else 0.0
+
+        def mean(col: str, t: pd.DataFrame = t) -> float:
+            return float(t[col].mean()) if len(t) else 0.0
+
+        weekly_r = np.clip(t["retention_rate"].to_numpy(), 1e-12, 1) if len(t) else np.ones(1)
+        retention = float(np.exp(np.log(weekly_r).mean() * 52))
+        r_w = float(weekly_r.mean())
+        margin = total("gross_margin") / max(total("customers"), 1)
+        acquisitions = {ch: int(total(f"acquisitions_{ch}")) for ch in cu.CHANNELS}
+        start = int(model.start_customers[idx])
         relationships = start + sum(acquisitions.values())
-        final = t.iloc[-1] if steps else None
-        realised = (float(t["closed_value"].sum()) + float(still_open[idx])) / max(relationships, 1)
-        m = float(t["gross_margin"].sum() / max(t["customers"].sum(), 1))
-        r_w = float(weekly_r.mean()) if steps else 1.0
-        people = int(round(t["employees"].iloc[0])) + int(t["hires"].sum()) if steps else 0
-        churn = {r: int(t[f"churn_{r}"].sum()) for r in cu.CHURN_REASONS}
-        still = int(np.count_nonzero((model.customers.firm == idx) & (model.customers.since == cu.INITIAL_COHORT)))
+        people = (int(t["employees"].iloc[0]) if len(t) else int(staff[idx])) + int(total("hires"))
         out[name] = {
             "role": "focal" if idx == 0 else "competitor",
-            "customers": int(final["customers"]) if steps else 0,
+            "customers": int(customers[idx]),
             "retention_rate": retention,
             "churn_rate": 1 - retention,
-            "cohort_retention": float(_share(np.array(still), np.array(start))) if start else 0.0,
-            "cltv": realised,
-            "cltv_predicted": m * r_w / (1 + i_week - r_w),
-            "market_share": int(final["customers"]) / total_customers if steps else 0.0,
-            "revenue_share": float(t["revenue"].sum()) / total_revenue if total_revenue > 0 else 0.0,
-            "nps": float(t["nps"].mean()) if steps else 0.0,
-            "csat": float(t["csat"].mul(t["visits"]).sum() / max(t["visits"].sum(), 1)),
-            "revenue": float(t["revenue"].sum()),
-            "costs": float(t["costs"].sum()),
-            "profit": float(t["profit"].sum()),
-            "cac": spend / max(new, 1),
-            "employee_engagement": float(t["engagement"].mean()) if steps else 0.0,
-            "employee_burnout": float(t["burnout"].mean()) if steps else 0.0,
-            "employee_turnover": int(t["quits"].sum()) / max(people, 1),
-            "employees": int(final["employees"]) if steps else 0,
-            "churn_by_reason": churn,
+            "cohort_retention": int(kept[idx]) / start if start else 0.0,
+            "cltv": (total("closed_value") + float(still_open[idx])) / max(relationships, 1),
+            "cltv_predicted": margin * r_w / (1 + i_week - r_w),
+            "market_share": int(customers[idx]) / max(int(customers.sum()), 1),
+            "revenue_share": total("revenue") / total_revenue if total_revenue > 0 else 0.0,
+            "nps": mean("nps"),
+            "csat": float((t["csat"] * t["visits"]).sum()) / max(total("visits"), 1) if len(t) else 0.0,
+            "revenue": total("revenue"),
+            "costs": total("costs"),
+            "profit": total("profit"),
+            "cac": (total("cost_advertising") + total("cost_referral_bonus"))
+            / max(acquisitions["advertising"] + acquisitions["referral"], 1),
+            "employee_engagement": mean("engagement"),
+            "employee_burnout": mean("burnout"),
+            "employee_turnover": int(total("quits")) / max(people, 1),
+            "employees": int(staff[idx]),
+            "churn_by_reason": {r: int(total(f"churn_{r}")) for r in cu.CHURN_REASONS},
             "acquisitions_by_channel": acquisitions,
             "price": float(fs.price[idx]),
             "automation": float(fs.automation[idx]),

@@ -49,6 +49,7 @@ class EmpathyMarket(mesa.Model):
         self.notes: list[str] = []
         self._human_contacts = np.zeros(n_firms)
         self._customers_at_review = served.copy()
+        self.start_customers = served.copy()  # customers when recording starts (after any burn-in)
         self.firm_agents = [FirmAgent(self, i) for i in range(n_firms)]
         self._views: dict[tuple[str, int], mesa.Agent] = {}
         self.running = True
@@ -84,6 +85,8 @@ class EmpathyMarket(mesa.Model):
         row = metrics.measure(self, at_start, moves, enc, work, survey, talk, adopted)
         fs.profit_since_review += row["profit"]
         firms.update_reputation(fs, survey.customers, survey.quality, survey.felt_empathy)
+        if t == cfg.run.burn_in:
+            self.start_customers = at_start
         if t >= cfg.run.burn_in:
             self.recorder.record(t - cfg.run.burn_in, row)
         self.week += 1

@@ -1,8 +1,10 @@
 """Run results: simulate a config, and write summary.json and metrics.parquet atomically.
 
 A file is written under a temporary name in the same directory and renamed into place, so a
-reader (or a resumed sweep) never sees a half-written result. Each summary carries its
-provenance: resolved config, seed, package and dependency versions, and the git commit.
+reader (or a resumed sweep) never sees a half-written result; summary.json is removed first and
+written last, so whenever it exists it and metrics.parquet come from the same complete run. An
+interrupted run leaves summary.partial.json and a PARTIAL marker instead. Each summary carries its
+provenance: resolved config, seed, package, Python and dependency versions, and the git commit.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import platform
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -24,7 +27,7 @@ from sim import metrics
 from sim.config import SimConfig, to_dict
 from sim.model import EmpathyMarket
 
-SUMMARY, METRICS, PARTIAL = "summary.json", "metrics.parquet", "PARTIAL"
+SUMMARY, METRICS, PARTIAL, PARTIAL_SUMMARY = "summary.json", "metrics.parquet", "PARTIAL", "summary.partial.json"
 KEY_PACKAGES = ("mesa", "numpy", "scipy", "networkx", "pandas", "hydra-core", "pyarrow")
 
 
@@ -59,24 +62,37 @@ def simulate(cfg: SimConfig, progress: metrics.Progress | None = None) -> RunRes
 
 
 def provenance() -> dict[str, Any]:
-    """Package version, git commit (when run from a checkout) and key dependency versions."""
+    """Package, Python and key dependency versions, and the git commit when run from a checkout.
+
+    `git_dirty` says the checkout had uncommitted changes to tracked files: the commit alone
+    then does not pin the code that ran.
+    """
     versions = {}
     for name in KEY_PACKAGES:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
-    return {"package": "sim", "version": sim.__version__, "git_commit": git_commit(), "dependencies": versions}
+    commit = git_commit()
+    return {"package": "sim", "version": sim.__version__, "python": platform.python_version(),
+            "git_commit": commit,
+            "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")) if commit else None,
+            "dependencies": versions}
 
 
 def git_commit() -> str | None:
     """The checkout's commit, or None outside a git checkout."""
+    return git("rev-parse", "HEAD") or None
+
+
+def git(*args: str) -> str:
+    """The output of a git command in the package's checkout; empty outside one (or without git)."""
     root = Path(sim.__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
 
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
@@ -100,24 +116,27 @@ def save(result: RunResult, out_dir: Path) -> None:
     under the final name, so a sweep treats it as not done.
     """
     out_dir = Path(out_dir)
+    (out_dir / SUMMARY).unlink(missing_ok=True)  # an older summary must not vouch for the new metrics
     atomic_write(out_dir / METRICS, lambda tmp: result.table.to_parquet(tmp, index=False))
     text = json.dumps(result.summary, indent=2, sort_keys=True) + "\n"
-    name = SUMMARY if result.complete else "summary.partial.json"
 
     def write_text(tmp: str) -> None:
         Path(tmp).write_text(text, encoding="utf-8")
 
-    atomic_write(out_dir / name, write_text)
-    marker = out_dir / PARTIAL
     if result.complete:
-        marker.unlink(missing_ok=True)
+        (out_dir / PARTIAL).unlink(missing_ok=True)
+        (out_dir / PARTIAL_SUMMARY).unlink(missing_ok=True)
+        atomic_write(out_dir / SUMMARY, write_text)
     else:
-        atomic_write(marker, lambda tmp: Path(tmp).write_text(f"stopped at week {result.summary['weeks']}\n"))
+        atomic_write(out_dir / PARTIAL_SUMMARY, write_text)
+        marker = f"stopped at week {result.summary['weeks']}\n"
+        atomic_write(out_dir / PARTIAL, lambda tmp: Path(tmp).write_text(marker))
 
 
 def is_done(out_dir: Path) -> bool:
-    """A run directory holds a complete, readable result."""
+    """A run directory holds a complete, readable result: a valid summary saying so, and its metrics."""
     try:
-        return json.loads((Path(out_dir) / SUMMARY).read_text()).get("complete", False)
-    except (OSError, ValueError):
+        summary = json.loads((Path(out_dir) / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, unreadable, truncated or not UTF-8
         return False
+    return isinstance(summary, dict) and summary.get("complete") is True and (Path(out_dir) / METRICS).is_file()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAMS = ("population", "graph", "workforce", "service", "wom", "choice", "acquisition", "firms")
+STREAMS = ("population", "graph", "workforce", "service", "wom", "choice", "acquisition")
 
 
 class Streams:

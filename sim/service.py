@@ -54,7 +54,7 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
     emotional = u_emotional[visitors] < (market.emotional_share + failure).astype(F32)[f]
     bot = u_bot[visitors] < firms.automation.astype(F32)[f]
     handed = bot & emotional & (u_handover[visitors] < firms.bot_handover.astype(F32)[f])
-    frustrated = bot & emotional & ~handed
+    frustrated = bot & emotional & ~handed & (b.bot_frustration > 0)  # strength 0: the claim is off
     human = ~bot | handed
 
     served_by = team.assign(f[human], u_staff[visitors[human]])
@@ -82,7 +82,8 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
     emo = hs[emotional[hs]]
     p_recover = F32(1 - b.recovery_empathy) * quality[emo] + F32(b.recovery_empathy) * empathy[emo]
     recovered = u_recover[visitors[emo]] < p_recover
-    quality[emo] = np.where(recovered, np.minimum(quality[emo] + F32(b.recovery_bonus), 1), quality[emo] * F32(0.3))
+    kept = quality[emo] * F32(b.unrecovered_quality)
+    quality[emo] = np.where(recovered, np.minimum(quality[emo] + F32(b.recovery_bonus), 1), kept)
     event[emo] = np.where(recovered, cu.EVENT_RECOVERED, cu.EVENT_FAILED)
     np.clip(quality, 0, 1, out=quality)
 

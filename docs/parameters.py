@@ -1,0 +1,295 @@
+"""Parameter tables of docs/ODD.md, generated from the schema in sim/config.py.
+
+Defaults are still being tuned, so the tables are written by this script, never by hand:
+`python docs/parameters.py` rewrites them between the markers in ODD.md, and
+`python docs/parameters.py --check` exits 1 when ODD.md is out of date. Key, default, range and
+meaning come from the schema; the one thing the schema cannot know, where a value comes from,
+is kept in `SOURCES` below, keyed by dotted path (competitors share the `firm.*` entries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # document this checkout's schema, whichever `sim` is installed
+
+from sim.app import load_config  # noqa: E402
+from sim.config import FirmConfig, SimConfig, to_dict  # noqa: E402
+from sim.results import atomic_write  # noqa: E402
+
+ODD = ROOT / "docs" / "ODD.md"
+START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
+GROUP_ORDER = ("market", "firm", "behaviour", "wom", "network", "adapt", "run", "")
+HEADINGS = {
+    "firm": "`firm.*`, and the same keys for each competitor `competitors.<name>.*`",
+    "": "Top level",
+}
+
+LEVER = "lever: the user's decision"
+SCENARIO = "scenario input: set it to the business at hand"
+COSTS = "scenario input: illustrative shop economics, not from a source"
+ASSUMPTION = "assumption, not calibrated"
+SWITCH = "switch: turns a mechanism on or off"
+RUN = "run control: no effect on behaviour"
+NPS = "definition after Reichheld 2003 ({}); the cut-off on the continuous 0..1 scale is an assumption"
+
+SOURCES: dict[str, str] = {
+    "seed": "run control: same seed, same population, graph and shocks (common random numbers)",
+    "scenario": "run control: selects an overlay in configs/scenario/",
+    "run.steps": RUN,
+    "run.progress": RUN,
+    "run.burn_in": RUN,
+    "market.customers": SCENARIO,
+    "market.price_driven_share": SCENARIO + "; the unsourced 72% 'empathy shapes my loyalty' claim would suggest ~0.3",
+    "market.initial_adoption": SCENARIO,
+    "market.relationship_need": ASSUMPTION,
+    "market.price_driven_need": ASSUMPTION,
+    "market.need_spread": ASSUMPTION,
+    "market.relationship_price_sensitivity": ASSUMPTION,
+    "market.price_driven_price_sensitivity": ASSUMPTION,
+    "market.visit_rate": SCENARIO,
+    "market.basket": SCENARIO,
+    "market.emotional_share": ASSUMPTION,
+    "market.failure_rate": ASSUMPTION,
+    "market.base_churn": ASSUMPTION + "; compare total retention with Reichheld 1996 and the retail band (~63%/yr)",
+    "market.discount_rate": "convention: an annual cost of capital, as in Gupta & Lehmann 2003",
+    "market.outside_utility": ASSUMPTION,
+    "firm.name": "label",
+    "firm.empathy": LEVER,
+    "firm.automation": LEVER,
+    "firm.bot_handover": LEVER,
+    "firm.bot_quality": SCENARIO,
+    "firm.price": LEVER,
+    "firm.pricing": LEVER,
+    "firm.promo_every": LEVER,
+    "firm.promo_weeks": LEVER,
+    "firm.promo_depth": LEVER,
+    "firm.price_floor": LEVER,
+    "firm.initial_share": SCENARIO,
+    "firm.staff": LEVER,
+    "firm.staff_to_demand": LEVER,
+    "firm.capacity": ASSUMPTION,
+    "firm.wage": COSTS,
+    "firm.empathy_cost": COSTS,
+    "firm.hire_cost": COSTS,
+    "firm.advertising": LEVER + "; Bass 1969 innovation p (mean ~0.03/yr for durables) is a reference, not a target",
+    "firm.ad_cost": COSTS,
+    "firm.referral_bonus": LEVER,
+    "firm.automation_cost": COSTS,
+    "firm.bot_contact_cost": COSTS,
+    "firm.unit_cost": COSTS,
+    "firm.fixed_cost": COSTS,
+    "firm.adapts": LEVER + " (a competitor's behaviour)",
+    "firm.incident_week": "scenario input: a what-if event",
+    "firm.incident_weeks": "scenario input: a what-if event",
+    "firm.incident_failure_rate": "scenario input: a what-if event",
+    "behaviour.learning_rate": ASSUMPTION,
+    "behaviour.review_rate": ASSUMPTION,
+    "behaviour.choice_noise": "method: logit scale (McFadden 1974); value an assumption",
+    "behaviour.choice": SWITCH,
+    "behaviour.quality_weight": ASSUMPTION,
+    "behaviour.empathy_weight": ASSUMPTION + "; claim of the business articles (its 68% figure is folklore)",
+    "behaviour.empathy_returns": ASSUMPTION + "; diminishing returns is a qualitative claim",
+    "behaviour.price_weight": ASSUMPTION,
+    "behaviour.switching_cost": ASSUMPTION,
+    "behaviour.attachment_weight": ASSUMPTION,
+    "behaviour.attachment_rate": ASSUMPTION,
+    "behaviour.attachment_decay": ASSUMPTION,
+    "behaviour.bot_frustration": ASSUMPTION + "; claim of the business articles",
+    "behaviour.handover_penalty": ASSUMPTION,
+    "behaviour.recovery_bonus": ASSUMPTION,
+    "behaviour.recovery_empathy": ASSUMPTION,
+    "behaviour.unrecovered_quality": ASSUMPTION,
+    "behaviour.emotional_strain_base": ASSUMPTION,
+    "behaviour.service_profit_chain": ASSUMPTION + "; direction: Heskett et al. 1994, Brown & Lam 2008; "
+    "band: engagement vs satisfaction r ~.33 (Harter et al. 2002)",
+    "behaviour.overload_quality": ASSUMPTION,
+    "behaviour.emotional_labour": ASSUMPTION + "; direction and band: Hulsheger & Schewe 2011 (rho .39 to .48)",
+    "behaviour.routine_effort": ASSUMPTION,
+    "behaviour.burnout_threshold": ASSUMPTION,
+    "behaviour.burnout_rate": ASSUMPTION,
+    "behaviour.engagement_base": ASSUMPTION,
+    "behaviour.leadership_effect": ASSUMPTION + "; claim of the business articles",
+    "behaviour.overload_effect": ASSUMPTION,
+    "behaviour.burnout_drag": ASSUMPTION,
+    "behaviour.engagement_rate": ASSUMPTION,
+    "behaviour.training_rate": ASSUMPTION,
+    "behaviour.hire_skill_base": ASSUMPTION,
+    "behaviour.hire_skill_empathy": ASSUMPTION,
+    "behaviour.new_hire_gap": ASSUMPTION,
+    "behaviour.learning_weeks": ASSUMPTION,
+    "behaviour.base_quit": ASSUMPTION,
+    "behaviour.quit_disengaged": ASSUMPTION + "; direction and band: engagement vs turnover r ~-.30 "
+    "(Harter et al. 2002)",
+    "behaviour.quit_burnout": ASSUMPTION,
+    "behaviour.hire_weeks": ASSUMPTION,
+    "behaviour.target_utilisation": ASSUMPTION + " (every firm's staffing policy)",
+    "behaviour.promoter_threshold": NPS.format("promoters answer 9 or 10"),
+    "behaviour.detractor_threshold": NPS.format("detractors answer 0 to 6"),
+    "behaviour.nps_attachment": ASSUMPTION,
+    "behaviour.csat_threshold": ASSUMPTION + " (where 'satisfied' begins)",
+    "wom.enabled": SWITCH,
+    "wom.talk_rate": ASSUMPTION,
+    "wom.negativity": ASSUMPTION + " (that unhappy customers talk more is common lore, not in our sources)",
+    "wom.referral_strength": ASSUMPTION + "; Bass imitation q (mean ~0.38/yr, Sultan, Farley & Lehmann 1990, "
+    "secondary) is a reference, not a target",
+    "wom.buzz_weight": ASSUMPTION,
+    "wom.buzz_memory": ASSUMPTION,
+    "network.kind": "method: Watts & Strogatz 1998, Barabasi & Albert 1999, Erdos & Renyi 1959, or input data",
+    "network.mean_degree": ASSUMPTION,
+    "network.rewire": ASSUMPTION,
+    "network.path": "input data (section 6)",
+    "adapt.enabled": SWITCH,
+    "adapt.every": ASSUMPTION,
+    "adapt.price_matching": SWITCH,
+    "adapt.imitation": SWITCH,
+    "adapt.imitation_rate": ASSUMPTION,
+}
+
+
+def schema_fields() -> list[tuple[str, str, dataclasses.Field]]:
+    """Every value of the schema as (group, dotted key, field); the top level's group is ''.
+
+    `competitors` maps names to `FirmConfig`, whose fields the `firm` group already lists.
+    """
+    rows = []
+    for spec in dataclasses.fields(SimConfig):
+        if spec.default_factory is dataclasses.MISSING:
+            rows.append(("", spec.name, spec))
+        elif dataclasses.is_dataclass(group := spec.default_factory()):
+            rows += [(spec.name, f"{spec.name}.{f.name}", f) for f in dataclasses.fields(group)]
+    return rows
+
+
+def literal(value: Any) -> str:
+    """A value as it is written on the command line or in YAML."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "null"
+    text = repr(value) if isinstance(value, float) else str(value)
+    return text.removesuffix(".0")
+
+
+def number(value: float) -> str:
+    """A range bound, with thousands separators where it is a large whole number."""
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) >= 10_000 else f"{value:g}"
+
+
+def allowed(spec: dataclasses.Field) -> str:
+    """What the validator accepts for this field, in words."""
+    kind = str(spec.type)
+    if "range" in spec.metadata:
+        lo, hi = spec.metadata["range"]
+        text = f"{number(lo)} to {number(hi)}" + (", whole" if kind.startswith("int") else "")
+    elif "choices" in spec.metadata:
+        text = ", ".join(f"`{c}`" for c in spec.metadata["choices"])
+    elif kind.startswith("bool"):
+        text = "`true`, `false`"
+    else:
+        text = "text"
+    return text + (", or `null`" if "None" in kind else "")
+
+
+def row(cells: list[str]) -> str:
+    """One Markdown table row; a `|` inside a cell is escaped."""
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def group_table(group: str, rows: list[tuple[str, dataclasses.Field]]) -> str:
+    """One Markdown table: key, default, allowed values, meaning, source or status."""
+    if group in HEADINGS:
+        heading = HEADINGS[group]
+    else:
+        doc = type(getattr(SimConfig(), group)).__doc__ or ""
+        heading = f"`{group}.*`: {doc.strip().rstrip('.')}"
+    lines = [f"### {heading}", "", row(["key", "default", "allowed", "meaning", "source / status"]), "|---" * 5 + "|"]
+    for key, spec in rows:
+        meaning = spec.metadata.get("doc") or "(no doc in sim/config.py)"
+        source = SOURCES.get(key, "(no entry in docs/parameters.py)")
+        default = spec.default if spec.default is not dataclasses.MISSING else spec.default_factory()
+        lines.append(row([f"`{key}`", f"`{literal(default)}`", allowed(spec), meaning, source]))
+    return "\n".join(lines)
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one dict keyed by dotted path."""
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def configured_tables() -> str:
+    """Where `python -m sim` without overrides departs from the schema defaults: its firms, then the rest."""
+    run = load_config([])
+    firms = {"firm": to_dict(run.firm)} | {f"competitors.{k}": to_dict(v) for k, v in run.competitors.items()}
+    default = to_dict(FirmConfig())
+    lines = ["### Set by the default config files (`configs/`)", "",
+             "`python -m sim` without overrides composes `configs/config.yaml`. Its firms depart from the schema "
+             "defaults in these keys:", "",
+             row(["key", "schema default"] + [f"`{name}`" for name in firms]),
+             "|---" * (len(firms) + 2) + "|"]
+    for key, value in default.items():
+        if any(f[key] != value for f in firms.values()):
+            lines.append(row([f"`{key}`", f"`{literal(value)}`"] + [f"`{literal(f[key])}`" for f in firms.values()]))
+    schema = flatten(to_dict(SimConfig()))
+    others = [(k, v) for k, v in flatten(to_dict(run)).items()
+              if k.split(".")[0] not in ("firm", "competitors") and v != schema.get(k)]
+    lines += ["", "Other keys it sets differently:" if others else "Every other key keeps its schema default."]
+    lines += [f"- `{k}={literal(v)}`" for k, v in others]
+    return "\n".join(lines)
+
+
+def render() -> str:
+    """Everything between the markers: one table per config group, then the default run's departures."""
+    groups: dict[str, list[tuple[str, dataclasses.Field]]] = {}
+    for group, key, spec in schema_fields():
+        groups.setdefault(group, []).append((key, spec))
+    order = sorted(groups, key=lambda g: GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER))
+    body = "\n\n".join([group_table(g, groups[g]) for g in order] + [configured_tables()])
+    note = "<!-- generated by `python docs/parameters.py` from sim/config.py: edit there, not here -->"
+    return f"{START}\n{note}\n\n{body}\n\n{END}"
+
+
+def splice(text: str, block: str, path: Path) -> str:
+    """The document with the text between the markers (markers included) replaced by `block`."""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"{path}: markers {START} and {END} not found in that order")
+    return text[:start] + block + text[end + len(END):]
+
+
+def main(argv: list[str] | None = None, odd: Path = ODD) -> int:
+    """Write the tables into ODD.md, or with --check report whether they are current."""
+    parser = argparse.ArgumentParser(description="Generate the parameter tables of docs/ODD.md from sim/config.py.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if ODD.md is out of date; write nothing")
+    args = parser.parse_args(argv)
+    try:
+        text = odd.read_text(encoding="utf-8")
+        updated = splice(text, render(), odd)
+    except (OSError, ValueError) as err:
+        print(f"parameters: error: {err}", file=sys.stderr)
+        return 1
+    if args.check:
+        if updated != text:
+            print(f"parameters: {odd} is out of date with sim/config.py: run python docs/parameters.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    if updated != text:
+        atomic_write(odd, lambda tmp: Path(tmp).write_text(updated, encoding="utf-8"))
+    print(f"parameters: {odd} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
