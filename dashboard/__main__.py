@@ -1,0 +1,46 @@
+"""`python -m dashboard`: serve the live dashboard on this machine and print its address."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+
+from dashboard import assets
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port 1..65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"--port={text} is not allowed: give a whole number 1..65535")
+    return int(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Check the address is free, make sure the page's front-end files are at hand, then run `solara run`."""
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=port_number, default=8765, help="port to listen on (default 8765)")
+    parser.add_argument("--open", action="store_true", help="also open the page in a browser")
+    args = parser.parse_args(argv)
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: a closed port is free
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as err:
+            parser.exit(2, f"dashboard: error: --host={args.host} --port={args.port} cannot be used ({err.strerror}): "
+                           "choose another with --port\n")
+    env = dict(os.environ)
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # a classroom page does not report usage
+    notice = assets.ensure(env)
+    if notice:
+        print(f"dashboard: note: {notice}", file=sys.stderr, flush=True)
+    print(f"Empathy market dashboard: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    command = [sys.executable, "-m", "solara", "run", "dashboard.app", "--host", args.host, "--port", str(args.port),
+               "--production", "--open" if args.open else "--no-open", "--log-level", "warning"]
+    os.execve(sys.executable, command, env)
+
+
+if __name__ == "__main__":
+    main()

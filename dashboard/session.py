@@ -1,0 +1,159 @@
+"""Dashboard sessions: build models from the config tree, step them, change strategy levers live.
+
+No UI here, so everything the page does is testable without a browser. A `Session` runs one
+strategy ("A"), or two ("A" and "B") side by side on the same seed: the same customers, graph
+and random draws (the model draws from named streams per purpose and week), so any gap between
+A and B is caused by the strategy alone. `Frame` is an immutable snapshot the page renders
+while the models step on in another thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard import events, kpis, network_view
+from sim.app import CONFIG_DIR, load_config
+from sim.choice import weekly_discount
+from sim.config import SimConfig, all_firms, check_value
+from sim.model import EmpathyMarket
+
+DEFAULT_SCENARIO = "default"
+FOCAL_LEVERS = ("empathy", "automation", "bot_handover", "price")
+COMPETITOR_LEVERS = ("empathy", "automation", "price")
+ARRAY_OF = {"price": "base_price"}  # a live price change moves the firm's list price, policies act on it
+
+Levers = dict[str, dict[str, float]]  # firm's config key ("firm", "competitors.big_box") -> lever -> value
+
+_compose_lock = threading.Lock()  # Hydra's global state is not safe for two browser tabs composing at once
+
+
+def scenarios() -> list[str]:
+    """The scenario picker's options: no scenario, then every file in configs/scenario/."""
+    return [DEFAULT_SCENARIO] + sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class Market:
+    """What a reset builds from, besides the strategies: scenario, market size and seed."""
+
+    scenario: str = DEFAULT_SCENARIO
+    customers: int = 2000
+    seed: int = 0
+
+    def overrides(self) -> list[str]:
+        picked = [] if self.scenario == DEFAULT_SCENARIO else [f"scenario={self.scenario}"]
+        return picked + [f"market.customers={self.customers}", f"seed={self.seed}", "run.progress=false"]
+
+
+def compose(market: Market, levers: Levers | None = None) -> SimConfig:
+    """The config of a market with these levers, composed exactly as `python -m sim <overrides>` would."""
+    values = [f"{key}.{lever}={float(v)!r}" for key, chosen in (levers or {}).items() for lever, v in chosen.items()]
+    with _compose_lock:
+        return load_config(market.overrides() + values)
+
+
+def firm_keys(cfg: SimConfig) -> dict[str, str]:
+    """Config key of each firm -> its display name, focal firm first (the model's firm order)."""
+    keys = ["firm"] + [f"competitors.{k}" for k in cfg.competitors]
+    return dict(zip(keys, (f.name for f in all_firms(cfg)), strict=True))
+
+
+def default_levers(cfg: SimConfig) -> Levers:
+    """The levers a config sets: the focal firm's four, and three for each competitor."""
+    firms = dict(zip(firm_keys(cfg), all_firms(cfg), strict=True))
+    return {key: {lever: float(getattr(f, lever)) for lever in (FOCAL_LEVERS if key == "firm" else COMPETITOR_LEVERS)}
+            for key, f in firms.items()}
+
+
+def set_lever(model: EmpathyMarket, key: str, lever: str, value: float) -> None:
+    """Change one firm's lever in a running model; it acts from the next week on."""
+    value = check_value(f"{key}.{lever}", value)
+    index = list(firm_keys(model.cfg)).index(key)
+    getattr(model.firms, ARRAY_OF.get(lever, lever))[index] = value
+
+
+@dataclass(frozen=True, eq=False)
+class RunView:
+    """One model's state at a moment: its table, weekly KPIs, sampled network and event log."""
+
+    table: pd.DataFrame
+    weekly: pd.DataFrame
+    nodes: network_view.Nodes
+    events: list[events.Event]
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """What the page shows at one moment; compared by identity, so each step renders once."""
+
+    week: int
+    horizon: int
+    firms: list[str]
+    sample: network_view.Sample
+    runs: dict[str, RunView]
+
+    @property
+    def compare(self) -> bool:
+        return len(self.runs) > 1
+
+
+class Session:
+    """One strategy, or two on the same seed, stepped together week by week."""
+
+    def __init__(self, market: Market, strategies: dict[str, Levers], sample_size: int = 300) -> None:
+        self.market = market
+        self.models = {label: EmpathyMarket(compose(market, levers)) for label, levers in strategies.items()}
+        first = next(iter(self.models.values()))
+        self.sample = network_view.sample(first.graph, sample_size, market.seed)
+        self._lock = threading.Lock()
+
+    @property
+    def week(self) -> int:
+        return next(iter(self.models.values())).week
+
+    @property
+    def horizon(self) -> int:
+        return next(iter(self.models.values())).cfg.run.steps
+
+    @property
+    def done(self) -> bool:
+        return self.week >= self.horizon
+
+    def step(self, weeks: int = 1) -> None:
+        """Advance every model the same number of weeks, stopping at the horizon."""
+        with self._lock:
+            for _ in range(max(0, min(weeks, self.horizon - self.week))):
+                for model in self.models.values():
+                    model.step()
+
+    def set_lever(self, labels: list[str], key: str, lever: str, value: float) -> None:
+        """Change a lever live in the named runs (competitors' levers go to both: same market)."""
+        with self._lock:
+            for label in labels:
+                set_lever(self.models[label], key, lever, value)
+
+    def frame(self) -> Frame:
+        """A consistent snapshot of every run, taken between steps."""
+        with self._lock:
+            runs = {label: self._view(model) for label, model in self.models.items()}
+            first = next(iter(self.models.values()))
+            return Frame(week=self.week, horizon=self.horizon, firms=first.firms.names, sample=self.sample, runs=runs)
+
+    def _view(self, model: EmpathyMarket) -> RunView:
+        table = model.recorder.table()
+        return RunView(
+            table=table,
+            weekly=kpis.weekly(table, weekly_discount(model.cfg)),
+            nodes=network_view.observe(model, self.sample),
+            events=events.explain(table, model.notes, model.cfg.run.burn_in),
+        )
+
+
+def strategies_for(levers: Levers, compare: bool) -> dict[str, Levers]:
+    """Strategy A alone, or A and B; B starts as a copy of A (same market, same competitors)."""
+    return {label: copy.deepcopy(levers) for label in (("A", "B") if compare else ("A",))}
+

@@ -1,0 +1,378 @@
+"""The dashboard without a browser: event log on hand-made tables, KPIs, sessions, network sample, charts."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import __main__ as cli
+from dashboard import app, assets, charts, events, kpis, network_view
+from dashboard.session import Market, Session, compose, default_levers, firm_keys, scenarios, set_lever
+from sim import metrics
+from sim.app import CONFIG_DIR
+from sim.config import ConfigError
+from sim.customers import CHURN_REASONS
+from sim.model import EmpathyMarket
+from sim.results import simulate
+
+SMALL = Market(customers=1000, seed=3)
+
+
+# --- hand-made tables -------------------------------------------------------------------------
+
+
+def steady_table(weeks: int = 30, firms: tuple[str, ...] = ("Focal", "Rival")) -> pd.DataFrame:
+    """A calm market: every firm keeps 500 customers and loses 5 a week (2 indifference, 2 price, 1 other)."""
+    rows = []
+    for step in range(weeks):
+        for name in firms:
+            row = {"step": step, "firm": name, "customers": 500, "market_share": 1 / len(firms), "churned": 5,
+                   "retention_rate": 0.99, "price": 1.0, "empathy": 0.5, "automation": 0.2,
+                   "bot_frustrations": 10, "service_failures": 5, "felt_empathy": 0.6, "referrals_sent": 20,
+                   "engagement": 0.7, "burnout": 0.05, "utilisation": 0.8, "quits": 0, "employees": 10,
+                   "acquisitions_advertising": 3, "acquisitions_referral": 1, "acquisitions_switching": 1,
+                   "gross_margin": 2500.0, "profit": 100.0, "nps": 10.0}
+            row.update({f"churn_{r}": 0 for r in CHURN_REASONS})
+            row.update(churn_indifference=2, churn_price=2, churn_other=1)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def put(table: pd.DataFrame, firm: str, steps, **values) -> None:
+    """Overwrite some cells of one firm in the given steps."""
+    mask = (table.firm == firm) & table.step.isin(list(steps))
+    for column, value in values.items():
+        table.loc[mask, column] = value
+
+
+def churn_week(table: pd.DataFrame, firm: str, step: int, churned: int, reason: str) -> None:
+    """A week where `churned` customers leave, most of them (70%) for `reason`."""
+    main = int(0.7 * churned)
+    put(table, firm, [step], churned=churned, retention_rate=1 - churned / 500,
+        **{f"churn_{r}": 0 for r in CHURN_REASONS})
+    put(table, firm, [step], **{f"churn_{reason}": main, "churn_other": churned - main})
+
+
+# --- event log ----------------------------------------------------------------------------------
+
+
+def test_a_calm_market_has_no_events():
+    assert events.explain(steady_table()) == []
+
+
+def test_churn_spike_is_reported_with_its_main_reason_and_what_led_up_to_it():
+    t = steady_table()
+    put(t, "Focal", range(15, 30), automation=0.6)
+    put(t, "Focal", range(16, 20), bot_frustrations=40)
+    churn_week(t, "Focal", 20, churned=20, reason="bot_frustration")
+    spikes = events.churn_spikes(t)
+    assert [(e.step, e.firm) for e in spikes] == [(20, "Focal")]
+    text = spikes[0].text
+    assert text.startswith("Week 21: churn at Focal jumped to 4.0% (4.0x its average), mostly bot frustration (70%)")
+    assert "bot frustrations rose from 10 to 40 a week" in text
+    assert "after Focal raised automation from 0.20 to 0.60 in week 16" in text
+
+
+def test_a_driver_that_moved_the_other_way_is_not_offered_as_the_cause():
+    t = steady_table()
+    put(t, "Focal", range(16, 20), bot_frustrations=2)
+    churn_week(t, "Focal", 20, churned=20, reason="bot_frustration")
+    (spike,) = events.churn_spikes(t)
+    assert "bot frustrations" not in spike.text and "after" not in spike.text
+
+
+def test_a_tiny_strategy_change_is_not_blamed_for_a_spike():
+    t = steady_table()
+    put(t, "Focal", range(17, 30), automation=0.22)
+    churn_week(t, "Focal", 20, churned=20, reason="indifference")
+    (spike,) = events.churn_spikes(t)
+    assert "mostly feeling uncared for (70%)" in spike.text and "after" not in spike.text
+
+
+def test_price_churn_names_the_cheapest_rival():
+    t = steady_table()
+    put(t, "Rival", [20], price=0.7)
+    churn_week(t, "Focal", 20, churned=20, reason="price")
+    (spike,) = events.churn_spikes(t)
+    assert "mostly price (70%); it charged 1.00 against 0.70 at Rival" in spike.text
+
+
+def test_a_run_of_high_churn_weeks_is_reported_once_at_its_onset():
+    t = steady_table()
+    for step in (20, 21, 22):
+        churn_week(t, "Focal", step, churned=25, reason="poor_service")
+    assert [e.step for e in events.churn_spikes(t)] == [20]
+
+
+@pytest.mark.parametrize("churned", [9, 11])
+def test_noise_is_not_a_spike(churned):
+    t = steady_table()
+    churn_week(t, "Focal", 20, churned=churned, reason="price")  # 1.8x, and 2.2x but within 3 sd of Poisson
+    assert events.churn_spikes(t) == []
+
+
+def test_a_small_firm_losing_a_handful_is_not_a_spike():
+    t = steady_table()
+    put(t, "Focal", range(30), customers=50, churned=1, retention_rate=0.98)
+    put(t, "Focal", [20], churned=4, retention_rate=0.92)
+    assert events.churn_spikes(t) == []
+
+
+def test_share_shift_is_told_once_per_four_points_with_the_flows_behind_it():
+    t = steady_table()
+    put(t, "Focal", range(10, 30), market_share=0.52)  # +2 points: not yet
+    put(t, "Focal", range(20, 30), market_share=0.55)  # +5 points since week 1
+    shifts = [e for e in events.share_shifts(t) if e.firm == "Focal"]
+    assert [e.step for e in shifts] == [20]
+    assert "Focal's market share rose to 55.0% (+5.0 points since week 1): 100 customers won (20 by referral), " \
+           "100 lost." in shifts[0].text
+
+
+def test_burnout_and_a_burst_of_quits_are_reported():
+    t = steady_table()
+    put(t, "Focal", range(10, 20), burnout=0.4, utilisation=1.3)
+    put(t, "Focal", [11], quits=1)  # one quit is no burst
+    put(t, "Focal", [13], quits=2)
+    found = events.workforce_alerts(t)
+    assert [e.step for e in found] == [10, 13, 20]
+    assert found[0].text == ("Week 11: burnout at Focal reached 0.40, with staff at 130% of capacity "
+                             "and engagement 0.70.")
+    assert found[1].text.startswith("Week 14: 3 of Focal's 13 employees quit in the last 4 weeks")
+    assert found[2].text == "Week 21: burnout at Focal eased to 0.05."
+
+
+def test_promotions_are_not_price_changes_but_a_lasting_change_is():
+    t = steady_table()
+    put(t, "Rival", [5, 6, 18, 19], price=0.8)  # two-week promotions
+    put(t, "Rival", range(25, 30), price=1.2)
+    put(t, "Focal", range(12, 30), empathy=0.8)
+    found = [(e.step, e.text) for e in events.lever_changes(t)]
+    assert found == [(12, "Week 13: Focal raised empathy from 0.50 to 0.80."),
+                     (25, "Week 26: Rival raised its price from 1.00 to 1.20.")]
+
+
+def test_adaptation_notes_replace_the_bare_change_they_explain():
+    t = steady_table()
+    put(t, "Rival", range(13, 30), automation=0.5)
+    notes = ["week 13: Rival moved automation to 0.50, imitating Focal"]
+    told = events.explain(t, notes)
+    assert [(e.step, e.firm, e.kind) for e in told] == [(13, "Rival", "adaptation")]
+    assert told[0].text == "Week 14: Rival moved automation to 0.50, imitating Focal."
+
+
+# --- KPIs ------------------------------------------------------------------------------------
+
+
+def test_weekly_kpis_annualise_retention_and_predict_cltv():
+    weekly = kpis.weekly(steady_table(weeks=10), discount=0.002)
+    last = kpis.latest(weekly, "Focal")
+    r, m = 0.99, 2500 / 500
+    assert last["retention"] == pytest.approx(r**52)
+    assert last["cltv"] == pytest.approx(m * r / (1 + 0.002 - r))
+    assert last["profit_to_date"] == pytest.approx(1000)
+    assert kpis.difference(last, {**last, "nps": 25.0})["nps"] == pytest.approx(15)
+    assert kpis.show("market_share", 0.246) == "24.6%" and kpis.show("nps", -3, diff=True) == "-3"
+
+
+def test_kpis_of_an_empty_table_are_empty():
+    assert kpis.latest(kpis.weekly(pd.DataFrame(columns=["step", "firm"]), 0.002), "Focal") == {}
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def test_scenario_picker_lists_the_config_tree():
+    names = scenarios()
+    assert names[0] == "default"
+    assert names[1:] == sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
+
+
+def test_every_scenario_composes_with_its_own_levers():
+    for name in scenarios():
+        cfg = compose(Market(scenario=name, customers=1000))
+        levers = default_levers(cfg)
+        assert list(levers) == list(firm_keys(cfg))
+        assert set(levers["firm"]) == {"empathy", "automation", "bot_handover", "price"}
+        assert compose(Market(scenario=name, customers=1000), levers).firm.empathy == levers["firm"]["empathy"]
+
+
+def test_a_session_reproduces_the_batch_run():
+    levers = default_levers(compose(SMALL))
+    session = Session(SMALL, {"A": levers})
+    session.step(12)
+    cfg = compose(SMALL, levers)
+    cfg.run.steps = 12
+    pd.testing.assert_frame_equal(session.frame().runs["A"].table, simulate(cfg).table)
+
+
+def test_side_by_side_runs_share_customers_and_graph_so_only_the_strategy_differs():
+    levers = default_levers(compose(SMALL))
+    twin = Session(SMALL, {"A": levers, "B": levers})
+    twin.step(8)
+    same = twin.frame().runs
+    pd.testing.assert_frame_equal(same["A"].table, same["B"].table)
+
+    other = {**levers, "firm": {**levers["firm"], "automation": 0.9}}
+    pair = Session(SMALL, {"A": levers, "B": other})
+    a, b = pair.models["A"], pair.models["B"]
+    assert np.array_equal(a.graph.indices, b.graph.indices) and np.array_equal(a.customers.need, b.customers.need)
+    pair.step(8)
+    runs = pair.frame().runs
+    focal_a = runs["A"].table.query("firm == 'Focal'")
+    focal_b = runs["B"].table.query("firm == 'Focal'")
+    assert focal_b["bot_contacts"].sum() > 2 * focal_a["bot_contacts"].sum()
+    gap = kpis.difference(kpis.latest(runs["A"].weekly, "Focal"), kpis.latest(runs["B"].weekly, "Focal"))
+    assert gap["customers"] != 0
+
+
+def test_a_lever_moved_live_acts_from_the_next_week():
+    levers = default_levers(compose(SMALL))
+    moved, kept = Session(SMALL, {"A": levers}), Session(SMALL, {"A": levers})
+    moved.step(5)
+    kept.step(5)
+    moved.set_lever(["A"], "firm", "automation", 0.9)
+    moved.set_lever(["A"], "competitors.big_box", "price", 1.3)
+    moved.step(1)
+    kept.step(1)
+    now, before = moved.frame().runs["A"].table, kept.frame().runs["A"].table
+    week5 = now.query("step == 5").set_index("firm")
+    assert week5.loc["Focal", "automation"] == 0.9 and week5.loc["BigBox", "price"] == 1.3
+    assert now.query("step < 5").equals(before.query("step < 5"))
+    focal_bot = {name: t.query("step == 5 and firm == 'Focal'")["bot_contacts"].item()
+                 for name, t in (("moved", now), ("kept", before))}
+    assert focal_bot["moved"] > 2 * focal_bot["kept"]
+
+
+def test_a_lever_outside_its_range_is_refused_with_its_key():
+    model = EmpathyMarket(compose(SMALL))
+    with pytest.raises(ConfigError, match=r"firm.automation=1.5 is out of range"):
+        set_lever(model, "firm", "automation", 1.5)
+
+
+def test_stepping_stops_at_the_horizon():
+    session = Session(Market(customers=500), {"A": default_levers(compose(Market(customers=500)))})
+    session.step(session.horizon + 10)
+    assert session.week == session.horizon and session.done
+
+
+# --- network view ----------------------------------------------------------------------------
+
+
+def test_network_sample_is_fixed_made_of_real_ties_and_laid_out_once():
+    model = EmpathyMarket(compose(SMALL))
+    s = network_view.sample(model.graph, 300, seed=3)
+    again = network_view.sample(model.graph, 300, seed=3)
+    assert len(s.nodes) == 300 == len(set(s.nodes.tolist()))
+    assert np.array_equal(s.nodes, again.nodes) and np.allclose(s.pos, again.pos)
+    ties = model.graph.to_networkx()
+    assert len(s.edges) > 300
+    assert all(ties.has_edge(int(s.nodes[i]), int(s.nodes[j])) for i, j in s.edges)
+    tiny = EmpathyMarket(compose(Market(customers=60)))
+    assert sorted(network_view.sample(tiny.graph, 300, seed=3).nodes.tolist()) == list(range(60))
+
+
+def test_network_markers_are_the_customers_nps_answers():
+    model = EmpathyMarket(compose(SMALL))
+    model.run(6)
+    n = model.graph.n
+    everyone = network_view.Sample(nodes=np.arange(n), edges=np.empty((0, 2), dtype=int), pos=np.zeros((n, 2)))
+    nodes = network_view.observe(model, everyone)
+    survey = metrics.survey(model.customers, model.firms.n, model.cfg.behaviour)
+    for firm in range(model.firms.n):
+        mine = nodes.firm == firm
+        assert np.count_nonzero(mine & (nodes.stance == network_view.PROMOTER)) == survey.promoters[firm]
+        assert np.count_nonzero(mine & (nodes.stance == network_view.DETRACTOR)) == survey.detractors[firm]
+
+
+def test_less_satisfied_customers_are_drawn_paler():
+    nodes = network_view.Nodes(firm=np.array([0, 0, -1]), satisfaction=np.array([0.9, 0.2, 0.5]),
+                               stance=np.zeros(3, dtype=int))
+    rgb = network_view.colours(nodes)
+    assert rgb[1].sum() > rgb[0].sum()  # paler = closer to white
+    assert np.allclose(rgb[2], charts.PROSPECT_COLOUR)
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+def test_churn_bars_add_up_to_the_customers_lost_by_reason():
+    t = steady_table(weeks=4)
+    fig = charts.churn_reasons({"A": t}, ["Focal", "Rival"])
+    widths = np.array([p.get_width() for p in fig.axes[0].patches]).reshape(len(CHURN_REASONS), 2)
+    assert widths.sum(axis=0).tolist() == [20, 20]
+    assert widths[CHURN_REASONS.index("price")].tolist() == [8, 8]
+
+
+def test_timeseries_draws_a_line_per_firm_and_run():
+    weekly = kpis.weekly(steady_table(weeks=6), 0.002)
+    fig = charts.timeseries({"A": weekly, "B": weekly}, ["Focal", "Rival"])
+    assert len(fig.axes) == 6
+    assert [len(ax.lines) for ax in fig.axes[1:]] == [4] * 5
+    assert {line.get_linestyle() for line in fig.axes[1].lines} == {"-", "--"}
+
+
+# --- the page's actions, without a browser ---------------------------------------------------
+
+
+def test_page_actions_step_change_levers_and_compare():
+    app.pick_market(SMALL)
+    assert app.frame.value.week == 0 and list(app.frame.value.runs) == ["A"]
+    app.set_lever(["A"], "firm", "automation", 0.6)
+    assert app.strategies.value["A"]["firm"]["automation"] == 0.6
+    assert app.session.value.models["A"].firms.automation[0] == 0.6
+    app.advance(2)
+    assert app.frame.value.week == 2
+    app.set_compare(True)
+    frame = app.frame.value
+    assert frame.week == 0 and list(frame.runs) == ["A", "B"]
+    assert app.strategies.value["B"]["firm"]["automation"] == 0.6  # B starts as a copy of A
+    app.advance(1)
+    assert "B − A" in app.tile("nps", app.frame.value)
+    app.pick_market(Market(scenario="coffee_shop", customers=1000))
+    assert app.frame.value.firms[0] == "CoffeeShop" and app.problem.value == ""
+    app.set_compare(False)
+
+
+# --- command line and front-end files --------------------------------------------------------
+
+
+def test_a_bad_port_is_one_line_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--port", "99999"])
+    assert stop.value.code == 2
+    assert "--port=99999 is not allowed: give a whole number 1..65535" in capsys.readouterr().err
+
+
+def test_a_busy_port_is_one_line_and_exit_2(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SystemExit) as stop:
+            cli.main(["--port", str(port)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--port={port} cannot be used" in err
+
+
+def test_front_end_packages_are_read_from_solaras_page_template(tmp_path):
+    specs = assets.packages()
+    assert any(s.startswith("requirejs@") for s in specs)
+    assert any("solara-vuetify" in s for s in specs)
+    (tmp_path / specs[0]).mkdir(parents=True)
+    (tmp_path / specs[0] / "package.json").write_text("{}")
+    assert assets.missing(tmp_path, specs) == specs[1:]
+
+
+def test_without_npm_the_page_falls_back_to_the_cdn_with_a_one_line_notice(tmp_path, monkeypatch):
+    monkeypatch.setattr(assets, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(assets.shutil, "which", lambda _: None)
+    notice = assets.ensure({})
+    assert notice.startswith("npm not found: the page will fetch ") and "\n" not in notice
+    for spec in assets.packages():
+        (tmp_path / spec).mkdir(parents=True)
+        (tmp_path / spec / "package.json").write_text("{}")
+    assert assets.ensure({}) is None
