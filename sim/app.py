@@ -13,6 +13,7 @@ re-running an interrupted sweep completes only what is missing.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import logging
@@ -132,8 +133,11 @@ def check_overrides(overrides: list[str], config_dir: str | None = None, multiru
             raise ConfigError(f"~{key}: keys cannot be removed, the model needs every one: set it, e.g. {key}=<value>")
         if o.is_add():
             raise ConfigError(f"{o.input_line}: '+' adds a new key, but {key} exists: write {o.input_line[1:]}")
+        if isinstance(o.value(), Glob):
+            raise ConfigError(f"{o.input_line}: glob() picks config files, for the groups {', '.join(GROUPS)}")
         for value in sweep_values(o, []):
-            check_value(key, value, spec)
+            text = spec.type.startswith("str") and value is not None and not isinstance(value, str)
+            check_value(key, str(value) if text else value, spec)  # firm.name=2024 is text, as OmegaConf reads it
 
 
 def job_configs(overrides: list[str], config_dir: str | None, config_name: str) -> Iterator[DictConfig]:
@@ -160,7 +164,7 @@ def job_configs(overrides: list[str], config_dir: str | None, config_name: str) 
     values = [[(o.key_or_group, v) for v in o.sweep_iterator()] for o in sweeps if o.key_or_group not in GROUPS]
     for layout in itertools.product(*layouts):
         base = compose(config_name=config_name, overrides=fixed + list(layout), return_hydra_config=True)
-        HydraConfig.instance().set_config(base)  # so ${hydra:...} interpolations resolve as in the run
+        HydraConfig.instance().set_config(copy.deepcopy(base))  # Hydra's part, whole: ${hydra:...} resolve as in a run
         with open_dict(base):
             del base["hydra"]
         for assignment in itertools.product(*values):  # each sets the same keys: no copy needed
@@ -195,10 +199,11 @@ def preflight(argv: list[str]) -> None:
         return  # Hydra only shows something, or re-runs a saved config
     if args.config_dir and not os.path.isdir(args.config_dir):
         raise ConfigError(f"--config-dir={args.config_dir} is not allowed: no such directory")
-    check_overrides(args.overrides, args.config_dir, multirun=args.multirun)
+    multirun = args.multirun or "hydra.mode=MULTIRUN" in args.overrides
+    check_overrides(args.overrides, args.config_dir, multirun=multirun)
     if args.config_path and not os.path.isabs(args.config_path):
         return  # Hydra reads a relative --config-path against the package: leave those to the run's own checks
-    dir_key = "hydra.sweep.dir" if args.multirun else "hydra.run.dir"
+    dir_key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     with initialize_config_dir(config_dir=args.config_path or str(CONFIG_DIR), version_base=None), one_line_errors():
         for i, job in enumerate(job_configs(args.overrides, args.config_dir, args.config_name or "config")):
             if i == 0:
@@ -244,8 +249,10 @@ def run(cfg: DictConfig) -> None:
         results.save(result, out_dir)
     except OSError as err:
         fail(f"cannot write the results into {out_dir}: {err.strerror or err}")
+    if progress and not result.complete:
+        print(file=sys.stderr)  # end the progress line
     print(kpi_table(result.summary))
-    state = "complete" if result.complete else f"INTERRUPTED at week {result.summary['weeks']} (partial result)"
+    state = "complete" if result.complete else f"INTERRUPTED at week {result.summary['weeks']}, partial"
     print(f"results ({state}): {out_dir}")
     if not result.complete:
         sys.exit(INTERRUPTED)

@@ -245,7 +245,6 @@ def check_value(path: str, value: Any, spec: dataclasses.Field | None = None) ->
             return None
         raise ConfigError(f"{path}=null is not allowed: a value is required")
     base = kind.replace("| None", "").strip()
-    given = value if type(value) in (int, float) else None  # shown as typed (9, not the 9.0 it becomes)
     # numbers.Integral/Real also admit numpy scalars (a seed from np.arange); values leave as plain Python
     if base == "bool":
         if not isinstance(value, bool):
@@ -268,8 +267,7 @@ def check_value(path: str, value: Any, spec: dataclasses.Field | None = None) ->
     if "range" in meta:
         lo, hi = meta["range"]
         if not lo <= value <= hi:
-            shown = given if given is not None else value
-            raise ConfigError(f"{path}={shown!r} is out of range: allowed {_bound(lo)} <= {path} <= {_bound(hi)}")
+            raise ConfigError(f"{path}={value!r} is out of range: allowed {_bound(lo)} <= {path} <= {_bound(hi)}")
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(f"{path}={value!r} is not allowed: choose one of {', '.join(meta['choices'])}")
     return value
@@ -309,11 +307,11 @@ def validate(cfg: SimConfig) -> SimConfig:
     names = [f.name for f in firms]
     if len(set(names)) != len(names):
         raise ConfigError(f"firm names must differ: got {names}")
-    if not all(name.strip() for name in [*names, *cfg.competitors]):
-        raise ConfigError(f"firm names must not be empty: got {names} for competitors {list(cfg.competitors)}")
     if len(firms) > 100:
         raise ConfigError(f"competitors: {len(firms) - 1} competitors is too many: allowed at most 99")
     for key, f in _firm_keys(cfg):
+        if not key.removeprefix("competitors.").strip() or not f.name.strip():
+            raise ConfigError(f"{key}.name={f.name!r} is not allowed: a firm needs a name (and a non-empty key)")
         if f.promo_weeks > f.promo_every:
             raise ConfigError(
                 f"{key}.promo_weeks={f.promo_weeks} is not allowed: must be <= {key}.promo_every={f.promo_every}"

@@ -32,8 +32,9 @@ class EmpathyMarket(mesa.Model):
     """A local market: one focal small business and its competitors competing for customers."""
 
     def __init__(self, cfg: SimConfig, graph: nx.Graph | network.Graph | None = None) -> None:
+        cfg = validate(cfg)  # before Mesa seeds anything from it
         super().__init__(seed=cfg.seed)
-        self.cfg = validate(cfg)
+        self.cfg = cfg
         self.streams = Streams(cfg.seed)
         self.week = 0
         self.firms = firms.create(all_firms(cfg))
