@@ -1,0 +1,3 @@
+from scenarios.regenerate import main
+
+main()
