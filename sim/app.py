@@ -34,6 +34,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob, Override
 from hydra.errors import HydraException, MissingConfigException
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
@@ -251,7 +252,11 @@ def run(cfg: DictConfig) -> None:
         fail(f"cannot write the results into {out_dir}: {err.strerror or err}")
     if progress and not result.complete:
         print(file=sys.stderr)  # end the progress line
-    print(kpi_table(result.summary))
+    if HydraConfig.get().mode == RunMode.MULTIRUN:  # one line per run keeps a sweep's log readable
+        focal = next(iter(result.summary["firms"].values()))
+        print(f"{out_dir.name}: " + ", ".join(f"{k}={focal[k]:.3g}" for k in ("retention_rate", "cltv", "profit")))
+    else:
+        print(kpi_table(result.summary))
     state = "complete" if result.complete else f"INTERRUPTED at week {result.summary['weeks']}, partial"
     print(f"results ({state}): {out_dir}")
     if not result.complete:
