@@ -90,9 +90,10 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
     alpha = F32(b.learning_rate)
     c.quality[visitors] += alpha * (quality - c.quality[visitors])
     caring = human | frustrated  # a routine bot contact says nothing about whether the firm cares
-    c.felt_empathy[visitors[caring]] += alpha * (empathy[caring] - c.felt_empathy[visitors[caring]])
+    cared = visitors[caring]
+    c.felt_empathy[cared] += alpha * (empathy[caring] - c.felt_empathy[cared])
     need = c.need[visitors]
-    c.attachment[c.firm >= 0] *= F32(1 - b.attachment_decay)
+    c.attachment *= F32(1 - b.attachment_decay)  # prospects hold 0, so all customers at once
     c.attachment[visitors] += F32(b.attachment_rate) * need * empathy * (1 - c.attachment[visitors])
     c.last_event[visitors] = event
     c.value[visitors] += margin.astype(F32)[f]
