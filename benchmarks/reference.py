@@ -1,0 +1,494 @@
+"""ReferenceMarket: the rules of sim's EmpathyMarket written as a plain per-agent Mesa model.
+
+Every customer, employee and firm is a `mesa.Agent` with plain attributes, stepped one by one in
+Python through AgentSet verbs, on a networkx graph: the way an agent-based model is usually
+written. It starts from the same draw as the real model (sim's firms, graph, population and
+workforce at the same seed) and reuses sim's firm-level policies (pricing, incidents, staff
+sizing, adaptation), so it differs from it only in how the weekly rules are stepped. Its random
+draws differ, so the two agree statistically (tests/test_reference_agreement.py), and the
+benchmark times one against the other.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import statistics
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import mesa
+import numpy as np
+
+from sim import customers as cu
+from sim import employees as em
+from sim import firms as fi
+from sim import network
+from sim.choice import weekly_discount
+from sim.config import FirmConfig, SimConfig, all_firms, validate
+from sim.model import RESTAFF_EVERY
+from sim.rng import Streams
+
+
+class Terms(NamedTuple):
+    """One option's utility to one customer: shortfalls from an ideal firm, and word of mouth."""
+
+    quality: float
+    empathy: float
+    price: float
+    buzz: float
+
+    def utility(self) -> float:
+        return self.buzz - self.quality - self.empathy - self.price
+
+
+GOING_WITHOUT = Terms(0.0, 0.0, 0.0, 0.0)
+REASON_OF_TERM = (cu.INDIFFERENCE, cu.PRICE, cu.POOR_SERVICE, cu.COMPETITOR_PULL)
+
+
+def churn_reason(current: Terms, chosen: Terms, to_rival: bool, last_event: int) -> int:
+    """The term that gained most by the move names the reason; none gained: the taste shock ("other").
+
+    Word of mouth pulls a customer only to a rival, not to going without.
+    """
+    gains = (current.empathy - chosen.empathy, current.price - chosen.price, current.quality - chosen.quality,
+             chosen.buzz - current.buzz if to_rival else -math.inf)
+    best = max(range(len(gains)), key=gains.__getitem__)
+    if gains[best] <= 0:
+        return cu.OTHER
+    reason = REASON_OF_TERM[best]
+    return cu.BOT_FRUSTRATION if reason == cu.POOR_SERVICE and last_event == cu.EVENT_BOT_FRUSTRATION else reason
+
+
+@dataclass(slots=True)
+class Contact:
+    """A visit's contact with the firm: its kind, who met it first, and the person serving it."""
+
+    emotional: bool
+    bot: bool
+    handed_over: bool
+    server: Employee | None
+
+
+class Firm(mesa.Agent):
+    """A firm: its strategy this week (from sim's firm policies), reputation and books."""
+
+    model: ReferenceMarket
+
+    def __init__(self, model: ReferenceMarket, index: int, config: FirmConfig, customers: int) -> None:
+        super().__init__(model)
+        self.index, self.config, self.customers = index, config, customers
+        self.empathy = float(model.strategy.empathy[index])
+        quality, empathy = model.strategy.reputation  # as the population draw read it
+        self.reputation_quality, self.reputation_empathy = float(quality[index]), float(empathy[index])
+        self.human_since_restaff = 0
+        self.weekly_retention: list[float] = []
+        self.relationships = self.closed_value = 0.0
+        self.churn_by_reason = [0] * len(cu.CHURN_REASONS)
+
+    def open_books(self) -> None:
+        """Read this week's price, automation and failure rate; clear the week's counts."""
+        m, i = self.model, self.index
+        self.price = float(m.strategy.price[i])
+        self.automation = float(m.strategy.automation[i])
+        self.bot_handover = float(m.strategy.bot_handover[i])
+        self.bot_quality = float(m.strategy.bot_quality[i])
+        self.failure_rate = float(fi.failure_rate(m.strategy, m.week, m.cfg.market.failure_rate)[i])
+        self.margin = m.cfg.market.basket * (self.price - self.config.unit_cost) / (1 + m.discount) ** m.week
+        self.at_start = self.customers
+        self.churned = self.visits = self.bot_contacts = self.human_contacts = self.hires = 0
+        self.week_closed_value = 0.0
+        self.acquisitions = [0] * len(cu.CHANNELS)
+        self.team: list[Employee] = []
+
+    def serve_with(self) -> Employee | None:
+        """A uniformly chosen active employee for a human contact; None when nobody works here."""
+        return self.random.choice(self.team) if self.team else None
+
+    def survey(self, members: list[Customer]) -> None:
+        """Ask the customers, after this week's service, how good and how caring the firm is."""
+        self.surveyed = (statistics.fmean(x.quality for x in members),
+                         statistics.fmean(x.felt_empathy for x in members)) if members else None
+
+    def close_books(self, customers: int, staff: int, prospects: int) -> None:
+        """Take the surveyed reputation, book the profit, record the week's retention."""
+        m, c = self.model, self.config
+        self.customers = customers
+        if self.surveyed:
+            self.reputation_quality, self.reputation_empathy = self.surveyed
+        basket = m.cfg.market.basket
+        costs = (self.visits * basket * c.unit_cost + staff * (c.wage + c.empathy_cost * self.empathy)
+                 + self.automation * c.automation_cost + self.bot_contacts * c.bot_contact_cost
+                 + c.advertising * prospects * c.ad_cost + self.hires * c.hire_cost
+                 + self.acquisitions[cu.REFERRAL] * c.referral_bonus + c.fixed_cost)
+        m.strategy.profit_since_review[self.index] += self.visits * basket * self.price - costs
+        if m.week < m.cfg.run.burn_in:
+            return
+        if not self.weekly_retention:  # the relationships open when recording starts
+            self.relationships = self.at_start
+        self.weekly_retention.append(1 - self.churned / self.at_start if self.at_start else 1.0)
+        self.relationships += sum(self.acquisitions)
+        self.closed_value += self.week_closed_value
+
+
+class Customer(mesa.Agent):
+    """A customer: a node of the word-of-mouth graph, with its perceptions of its current firm."""
+
+    model: ReferenceMarket
+
+    def __init__(self, model: ReferenceMarket, node: int, segment: int, need: float, firm: Firm | None,
+                 quality: float, felt_empathy: float, attachment: float, since: int) -> None:
+        super().__init__(model)
+        m = model.cfg.market
+        self.node, self.need, self.firm = node, need, firm
+        driven = segment == cu.PRICE_DRIVEN
+        self.price_sensitivity = m.price_driven_price_sensitivity if driven else m.relationship_price_sensitivity
+        self.quality, self.felt_empathy, self.attachment = quality, felt_empathy, attachment
+        self.since, self.value, self.last_event = since, 0.0, cu.EVENT_NONE
+        self.buzz = [0.0] * len(model.firm_list)
+        self.heard = [0] * len(model.firm_list)
+        self.contact: Contact | None = None
+
+    def terms(self, firm: Firm) -> Terms:
+        """The current firm is judged by own experience, the others by their reputation."""
+        b = self.model.cfg.behaviour
+        own = firm is self.firm
+        quality = self.quality if own else firm.reputation_quality
+        empathy = self.felt_empathy if own else firm.reputation_empathy
+        return Terms(b.quality_weight * (1 - quality), b.empathy_weight * self.need * (1 - empathy**b.empathy_returns),
+                     b.price_weight * self.price_sensitivity * (firm.price - 1),
+                     self.model.buzz_weight * self.buzz[firm.index])
+
+    def reconsider(self) -> None:
+        """Leave for reasons outside the model, or review: logit over the firms and going without."""
+        m, b = self.model, self.model.cfg.behaviour
+        if self.firm is None:
+            return
+        if self.random.random() < m.cfg.market.base_churn:
+            self.leave(cu.OTHER)
+            return
+        if not b.choice or self.random.random() >= b.review_rate:
+            return
+        options = [self.terms(f) for f in m.firm_list] + [GOING_WITHOUT]
+        utility = [t.utility() for t in options]
+        current = self.firm.index
+        utility[current] += b.switching_cost + b.attachment_weight * self.attachment
+        utility[-1] += m.cfg.market.outside_utility
+        top = max(utility)
+        weights = [math.exp((u - top) / b.choice_noise) for u in utility]
+        chosen = self.random.choices(range(len(options)), weights)[0]
+        if chosen == current:
+            return
+        to_rival = chosen < len(m.firm_list)
+        self.leave(churn_reason(options[current], options[chosen], to_rival, self.last_event))
+        if to_rival:
+            self.join(m.firm_list[chosen], cu.SWITCHING)
+
+    def leave(self, reason: int) -> None:
+        """End the relationship; the firm books its value, discounted to the relationship's start."""
+        firm = self.firm
+        firm.churned += 1
+        firm.churn_by_reason[reason] += 1
+        firm.week_closed_value += self.value * (1 + self.model.discount) ** self.since
+        self.firm, self.attachment = None, 0.0
+
+    def join(self, firm: Firm, channel: int) -> None:
+        """Start a relationship, expecting what the firm's reputation promises."""
+        self.firm, self.since, self.value, self.attachment = firm, self.model.week, 0.0, 0.0
+        self.last_event = cu.EVENT_NONE
+        self.quality, self.felt_empathy = firm.reputation_quality, firm.reputation_empathy
+        firm.acquisitions[channel] += 1
+
+    def visit(self) -> None:
+        """Maybe visit: a routine or emotional contact, met first by a bot or by a person."""
+        m, firm, draw = self.model.cfg.market, self.firm, self.random.random
+        self.contact = None
+        if firm is None or draw() >= m.visit_rate:
+            return
+        emotional = draw() < m.emotional_share + firm.failure_rate
+        bot = draw() < firm.automation
+        handed_over = bot and emotional and draw() < firm.bot_handover
+        server = None
+        if not bot or handed_over:
+            server = firm.serve_with()
+            if server is not None:
+                server.take(emotional)
+        self.contact = Contact(emotional, bot, handed_over, server)
+        firm.visits += 1
+        firm.bot_contacts += bot
+        firm.human_contacts += not bot or handed_over
+
+    def experience(self) -> None:
+        """Live this week's contact: perceptions, attachment, the relationship's value."""
+        b, firm, contact = self.model.cfg.behaviour, self.firm, self.contact
+        if firm is None:
+            return
+        self.attachment *= 1 - b.attachment_decay
+        if contact is None:
+            return
+        frustrated = contact.bot and contact.emotional and not contact.handed_over and b.bot_frustration > 0
+        human = not contact.bot or contact.handed_over
+        empathy, event = 0.0, cu.EVENT_NONE
+        if not human:
+            quality = firm.bot_quality * (1 - b.bot_frustration if frustrated else 1)
+            event = cu.EVENT_BOT_FRUSTRATION if frustrated else cu.EVENT_NONE
+        elif contact.server is None:
+            quality, event = 0.0, cu.EVENT_FAILED
+        else:
+            quality = contact.server.quality_now - b.handover_penalty * contact.handed_over
+            empathy = contact.server.empathy_now
+            if contact.emotional:
+                p_recover = (1 - b.recovery_empathy) * quality + b.recovery_empathy * empathy
+                if self.random.random() < p_recover:
+                    quality, event = min(quality + b.recovery_bonus, 1.0), cu.EVENT_RECOVERED
+                else:
+                    quality, event = quality * b.unrecovered_quality, cu.EVENT_FAILED
+        quality = min(max(quality, 0.0), 1.0)
+        self.quality += b.learning_rate * (quality - self.quality)
+        if human or frustrated:  # a routine bot contact says nothing about whether the firm cares
+            self.felt_empathy += b.learning_rate * (empathy - self.felt_empathy)
+        self.attachment += b.attachment_rate * self.need * empathy * (1 - self.attachment)
+        self.last_event = event
+        self.value += firm.margin
+
+    def recommendation(self) -> float:
+        """Willingness to recommend: satisfaction lifted by attachment."""
+        b = self.model.cfg.behaviour
+        s = (1 - self.need) * self.quality + self.need * self.felt_empathy**b.empathy_returns
+        return s + b.nps_attachment * self.attachment * (1 - s)
+
+    def forget(self) -> None:
+        """Buzz fades; last week's referrals are gone."""
+        memory = self.model.cfg.wom.buzz_memory
+        self.buzz = [memory * x for x in self.buzz]
+        self.heard = [0] * len(self.heard)
+
+    def talk(self) -> None:
+        """A promoter may praise its firm to every neighbour, a detractor (more often) warn them."""
+        b, wom, firm = self.model.cfg.behaviour, self.model.cfg.wom, self.firm
+        if firm is None:
+            return
+        recommend = self.recommendation()
+        u = self.random.random()
+        if recommend >= b.promoter_threshold and u < wom.talk_rate:
+            sign = 1
+        elif recommend < b.detractor_threshold and u < wom.talk_rate * wom.negativity:
+            sign = -1
+        else:
+            return
+        for node in self.model.graph[self.node]:
+            listener = self.model.customer_at[node]
+            listener.buzz[firm.index] += sign
+            if sign > 0:
+                listener.heard[firm.index] += 1
+
+    def consider_adopting(self) -> None:
+        """A prospect may adopt a firm, reached by its adverts or its customers' referrals."""
+        m = self.model
+        if self.firm is not None:
+            return
+        m.prospects += 1
+        noise, strength = m.cfg.behaviour.choice_noise, m.cfg.wom.referral_strength
+        u = self.random.random()
+        if u >= 1 - m.unadvertised * math.exp(-strength * sum(self.heard)):
+            return  # not reached by any advert or referral: no conversion chance to weigh
+        options = []  # (hazard, firm, channel); converts with the chance f beats going without
+        for f in m.firm_list:
+            gap = (self.terms(f).utility() - m.cfg.market.outside_utility) / noise
+            convert = 1 / (1 + math.exp(-min(max(gap, -50), 50)))
+            options.append((f.config.advertising * convert, f, cu.ADVERTISING))
+            options.append(((1 - math.exp(-strength * self.heard[f.index])) * convert, f, cu.REFERRAL))
+        p_adopt = 1 - math.prod(1 - hazard for hazard, _, _ in options)
+        if u < p_adopt:  # the same draw names the firm and channel, in proportion to the hazards
+            cdf = list(itertools.accumulate(hazard for hazard, _, _ in options))
+            _, firm, channel = options[min(bisect.bisect_left(cdf, u / p_adopt * cdf[-1]), len(cdf) - 1)]
+            self.join(firm, channel)
+
+
+class Employee(mesa.Agent):
+    """One job at a firm: filled by a person (active) or waiting for a hire (vacant)."""
+
+    model: ReferenceMarket
+
+    def __init__(self, model: ReferenceMarket, employer: Firm, status: int, skill: float = 0.0,
+                 engagement: float = 0.0, tenure: int = 0, refill_at: int = 0) -> None:
+        super().__init__(model)
+        self.employer, self.status, self.skill, self.engagement = employer, status, skill, engagement
+        self.tenure, self.refill_at, self.burnout = tenure, refill_at, 0.0
+        self.routine = self.emotional = 0
+
+    def take(self, emotional: bool) -> None:
+        """Take one human contact this week."""
+        if emotional:
+            self.emotional += 1
+        else:
+            self.routine += 1
+
+    def get_ready(self) -> None:
+        """The quality and empathy this person gives this week: competence, engagement, burnout, load."""
+        b = self.model.cfg.behaviour
+        load = (self.routine + self.emotional) / self.employer.config.capacity
+        chain = 1 - b.service_profit_chain * (1 - self.engagement)
+        competence = 1 - b.new_hire_gap * math.exp(-self.tenure / b.learning_weeks)
+        self.quality_now = competence * chain * min(max(1 - b.overload_quality * max(load - 1, 0), 0), 1)
+        self.empathy_now = self.skill * chain * (1 - self.burnout)
+
+    def work(self) -> None:
+        """Strain moves burnout; leadership, overload and burnout move engagement; training adds skill."""
+        b, empathy = self.model.cfg.behaviour, self.employer.empathy
+        capacity = self.employer.config.capacity
+        if self.status == em.ACTIVE:
+            load = (self.routine + self.emotional) / capacity
+            emotional_weight = b.emotional_labour * (b.emotional_strain_base + empathy)
+            effort = b.routine_effort * self.routine + emotional_weight * self.emotional
+            strain = effort / capacity
+            burn_target = min(max((strain - b.burnout_threshold) / (1 - b.burnout_threshold), 0), 1)
+            self.burnout += b.burnout_rate * (burn_target - self.burnout)
+            target = (self.model.engagement_target(empathy) - b.overload_effect * max(load - 1, 0)
+                      - b.burnout_drag * self.burnout)
+            self.engagement += b.engagement_rate * (min(max(target, 0), 1) - self.engagement)
+            self.skill += b.training_rate * empathy * (1 - self.skill)
+            self.tenure += 1
+        self.routine = self.emotional = 0
+
+    def quit_or_hire(self) -> None:
+        """The disengaged and burnt out quit; a vacancy whose search is over is filled by a new hire."""
+        m, b = self.model, self.model.cfg.behaviour
+        if self.status == em.ACTIVE:
+            p_quit = b.base_quit + b.quit_disengaged * (1 - self.engagement) ** 2 + b.quit_burnout * self.burnout**2
+            if self.random.random() < p_quit:
+                self.status, self.refill_at = em.VACANT, m.week + m.search_weeks()
+        if self.status == em.VACANT and self.refill_at <= m.week:
+            self.hire()
+
+    def hire(self) -> None:
+        """A new person: skill from the firm's hiring, rested, engaged as leadership makes them, learning the job."""
+        b, empathy = self.model.cfg.behaviour, self.employer.empathy
+        mean_skill = b.hire_skill_base + b.hire_skill_empathy * empathy
+        self.skill = min(max(mean_skill + 0.1 * self.random.gauss(0, 1), 0), 1)
+        self.engagement = self.model.engagement_target(empathy)
+        self.status, self.burnout, self.tenure = em.ACTIVE, 0.0, 0
+        self.employer.hires += 1
+
+
+class ReferenceMarket(mesa.Model):
+    """The market stepped agent by agent, in the same weekly schedule as sim.model.EmpathyMarket."""
+
+    def __init__(self, cfg: SimConfig) -> None:
+        cfg = validate(cfg)
+        super().__init__(seed=cfg.seed)
+        self.cfg = cfg
+        self.week, self.prospects, self.notes = 0, 0, []
+        self.discount = weekly_discount(cfg)
+        self.buzz_weight = cfg.wom.buzz_weight if cfg.wom.enabled else 0.0
+        self.unadvertised = math.prod(1 - f.advertising for f in all_firms(cfg))  # chance no advert reaches one
+        streams = Streams(cfg.seed)
+        self.strategy = fi.create(all_firms(cfg))
+        start = cu.create(cfg.market, self.strategy.per_firm("initial_share"), self.strategy.reputation,
+                          streams.setup("population"))
+        self.graph = network.build(cfg.network, cfg.market.customers, streams.setup("graph")).to_networkx()
+        served = np.bincount(start.firm[start.firm >= 0], minlength=self.strategy.n)
+        self.firm_list = [Firm(self, i, c, int(served[i])) for i, c in enumerate(self.strategy.configs)]
+        self.customer_at = [
+            Customer(self, node, segment, need, self.firm_list[f] if f >= 0 else None, q, e, a, since)
+            for node, (segment, need, f, q, e, a, since) in enumerate(zip(*(getattr(start, k).tolist() for k in (
+                "segment", "need", "firm", "quality", "felt_empathy", "attachment", "since")), strict=True))
+        ]
+        staff = em.create(self.initial_staff(served), self.strategy.empathy, cfg.behaviour, streams.setup("workforce"))
+        for f, skill, engagement, tenure in zip(staff.firm.tolist(), staff.skill.tolist(), staff.engagement.tolist(),
+                                                staff.tenure.tolist(), strict=True):
+            Employee(self, self.firm_list[f], em.ACTIVE, skill, engagement, tenure)
+        self.firms = self.agents_by_type[Firm]
+        self.customers = self.agents_by_type[Customer]
+        self.employees = self.agents_by_type[Employee]  # staff_needed keeps at least one job per firm
+        self.customers_at_review = served
+
+    def initial_staff(self, served: np.ndarray) -> np.ndarray:
+        """Fixed headcounts where configured, else sized to the expected human contacts (sim's sizing)."""
+        m, s = self.cfg.market, self.strategy
+        contacts = served * m.visit_rate * fi.expected_human_share(s, m.emotional_share + m.failure_rate)
+        sized = fi.staff_needed(contacts, s.per_firm("capacity"), self.cfg.behaviour.target_utilisation)
+        return np.array([c.staff if c.staff is not None else n for c, n in zip(s.configs, sized, strict=True)])
+
+    def engagement_target(self, empathy: float) -> float:
+        """Engagement an unstrained employee settles at under a leadership of this empathy."""
+        b = self.cfg.behaviour
+        return min(max(b.engagement_base + b.leadership_effect * empathy, 0), 1)
+
+    def search_weeks(self) -> int:
+        """Weeks a new vacancy stays open: geometric with mean `hire_weeks`."""
+        return int(self.rng.geometric(1 / (1 + self.cfg.behaviour.hire_weeks))) - 1
+
+    def step(self) -> None:
+        """One week, in EmpathyMarket's schedule order."""
+        cfg = self.cfg
+        fi.set_prices(self.strategy, self.week)
+        self.firms.do("open_books")
+        self.customers.do("reconsider")
+        for firm, team in self.employees.select(lambda e: e.status == em.ACTIVE).groupby("employer", "list"):
+            firm.team = team
+        self.customers.do("visit")
+        self.employees.do("get_ready")
+        self.customers.do("experience")
+        self.employees.do("work").do("quit_or_hire")
+        members = self.customers.groupby("firm", "list").groups
+        for firm in self.firm_list:
+            firm.survey(members.get(firm, []))
+        if cfg.wom.enabled:
+            self.customers.do("forget").do("talk")
+        self.prospects = 0
+        self.customers.do("consider_adopting")
+        self.close_books()
+        self.week += 1
+        if self.week % RESTAFF_EVERY == 0:
+            self.restaff()
+        if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
+            now = np.array([f.customers for f in self.firm_list])
+            self.notes += [f"week {self.week}: {n}" for n in fi.adapt(self.strategy, now, self.customers_at_review,
+                                                                       cfg.adapt)]
+            self.customers_at_review = now
+
+    def close_books(self) -> None:
+        """Each firm counts its customers and staff and books the week."""
+        customers = self.customers.groupby("firm", "list").count()
+        staff = self.employees.select(lambda e: e.status == em.ACTIVE).groupby("employer", "list").count()
+        for firm in self.firm_list:
+            firm.human_since_restaff += firm.human_contacts
+            firm.close_books(customers.get(firm, 0), staff.get(firm, 0), self.prospects)
+
+    def restaff(self) -> None:
+        """Firms that staff to demand open vacancies for the recent human contacts, or close vacancies."""
+        contacts = np.array([f.human_since_restaff for f in self.firm_list]) / RESTAFF_EVERY
+        needed = fi.staff_needed(contacts, self.strategy.per_firm("capacity"), self.cfg.behaviour.target_utilisation)
+        jobs = self.employees.groupby("employer", "list").groups
+        for firm, target in zip(self.firm_list, needed.tolist(), strict=True):
+            firm.human_since_restaff = 0
+            if not firm.config.staff_to_demand or firm.config.staff is not None:
+                continue
+            mine = jobs.get(firm, [])
+            for job in [e for e in mine if e.status == em.VACANT][: max(len(mine) - target, 0)]:
+                job.remove()
+            for _ in range(target - len(mine)):
+                Employee(self, firm, em.VACANT, refill_at=self.week + self.search_weeks())
+
+    def run(self, steps: int | None = None) -> None:
+        """Step `steps` weeks (default: burn-in plus run.steps)."""
+        for _ in range(self.cfg.run.steps + self.cfg.run.burn_in if steps is None else steps):
+            self.step()
+
+    def kpis(self) -> dict[str, dict[str, float | dict[str, int]]]:
+        """Per firm, as in summary.json: annualised retention, final market share, realised CLTV, churn by reason."""
+        total = max(sum(f.customers for f in self.firm_list), 1)
+        open_value = self.customers.groupby("firm", "list").map(
+            lambda group: sum(c.value * (1 + self.discount) ** c.since for c in group))
+        out = {}
+        for f in self.firm_list:
+            weekly = [min(max(r, 1e-12), 1) for r in f.weekly_retention]
+            out[f.config.name] = {
+                "retention_rate": math.exp(statistics.fmean(map(math.log, weekly)) * 52) if weekly else 1.0,
+                "market_share": f.customers / total,
+                "cltv": (f.closed_value + open_value.get(f, 0.0)) / max(f.relationships, 1),
+                "churn_by_reason": dict(zip(cu.CHURN_REASONS, f.churn_by_reason, strict=True)),
+            }
+        return out
