@@ -99,12 +99,20 @@ def customer_order(labels: list) -> list:
 
 
 def small_world(n: int, mean_degree: float, rewire: float, rng: np.random.Generator) -> Graph:
-    """Watts-Strogatz: a ring where each node links to its k/2 nearest on each side, rewired with p."""
-    half = max(1, int(round(mean_degree / 2)))
+    """Watts-Strogatz: a ring where each node links to its k/2 nearest on each side, rewired with p.
+
+    An odd or fractional mean degree adds the missing n * (mean_degree / 2 - k/2) ties between
+    random pairs, so the built graph has the mean degree asked for.
+    """
+    half = max(1, int(mean_degree // 2))
     a = np.repeat(np.arange(n, dtype=np.int64), half)
     b = (a + np.tile(np.arange(1, half + 1), n)) % n
     moved = rng.random(len(b)) < rewire
     b[moved] = rng.integers(0, n, int(moved.sum()))
+    extra = int(round(n * (mean_degree / 2 - half)))
+    if extra > 0:
+        a = np.concatenate([a, rng.integers(0, n, extra)])
+        b = np.concatenate([b, rng.integers(0, n, extra)])
     return from_edges(n, a, b)
 
 
@@ -117,14 +125,18 @@ def random_graph(n: int, mean_degree: float, rng: np.random.Generator) -> Graph:
 def scale_free(n: int, mean_degree: float, rng: np.random.Generator) -> Graph:
     """Barabasi-Albert linear preferential attachment, vectorised by edge copying.
 
-    Node t (t >= m) makes m edges. Each edge's target is, with probability 1/2, a uniform
-    earlier node and otherwise a uniform endpoint of an earlier edge, which picks nodes in
-    proportion to their degree; targets that copy an unresolved edge are resolved by pointer
-    jumping. The degree distribution has the power-law tail of the BA model.
+    Node t (t > m) makes m = mean_degree / 2 edges (m or m + 1 for an odd or fractional mean).
+    Each edge's target is, with probability 1/2, a uniform earlier node and otherwise a uniform
+    endpoint of an earlier edge, which picks nodes in proportion to their degree; targets that
+    copy an unresolved edge are resolved by pointer jumping. The degree distribution has the
+    power-law tail of the BA model.
     """
-    m = max(1, int(round(mean_degree / 2)))
+    m = max(1, int(mean_degree // 2))
     seed_nodes = m + 1
-    source = np.repeat(np.arange(seed_nodes, n, dtype=np.int64), m)
+    per_node = np.full(max(n - seed_nodes, 0), m)
+    if mean_degree / 2 - m > 1e-9:  # an odd or fractional mean: some nodes make one more edge
+        per_node += rng.random(len(per_node)) < mean_degree / 2 - m
+    source = np.repeat(np.arange(seed_nodes, n, dtype=np.int64), per_node)
     edges = len(source)
     target = np.full(edges, -1, dtype=np.int64)
     uniform = rng.random(edges) < 0.5
