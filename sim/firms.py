@@ -1,8 +1,7 @@
 """Firms: strategy levers as arrays over firms, pricing policies, competitor adaptation, accounts.
 
-Index 0 is the focal business, then the competitors. Per-firm lookups made with a customer's
-firm index use arrays of length firms + 1 whose last entry stands for "no firm", so a
-prospect's index -1 reads a harmless value. `FirmAgent` in `sim.agents` is the per-firm view.
+Index 0 is the focal business, then the competitors. `FirmAgent` in `sim.agents` is the
+per-firm view.
 """
 
 from __future__ import annotations
@@ -47,10 +46,6 @@ class Firms:
     def per_firm(self, attr: str) -> np.ndarray:
         """A FirmConfig attribute as an array over firms."""
         return np.array([getattr(c, attr) for c in self.configs], dtype=np.float64)
-
-    def lookup(self, values: np.ndarray, none: float = 0.0) -> np.ndarray:
-        """Values over firms extended by one entry read for customers with no firm (index -1)."""
-        return np.append(values, none).astype(np.float32)
 
     @property
     def reputation(self) -> tuple[np.ndarray, np.ndarray]:
