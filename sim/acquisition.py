@@ -17,6 +17,7 @@ from sim import customers as cu
 from sim.config import SimConfig
 from sim.customers import Customers
 from sim.firms import Firms
+from sim.rng import shocks, unit
 
 F32 = np.float32
 
@@ -39,30 +40,32 @@ def adopt(c: Customers, firms: Firms, praise: tuple[np.ndarray, np.ndarray] | No
     utilities are computed for those alone, with the same outcome as computing them for all.
     """
     nf, b, r = firms.n, cfg.behaviour, F32(cfg.wom.referral_strength)
-    u = rng.random(c.n, dtype=F32)
     prospects = np.flatnonzero(c.firm < 0)
+    u = unit(shocks(rng, 1, c.n)[0][prospects])
     advertising = firms.per_firm("advertising").astype(F32)
     heard = np.bincount(praise[0], minlength=c.n)[prospects] if praise else np.zeros(len(prospects))
     bound = 1 - np.prod(1 - advertising) * np.exp(-r * heard)
-    candidates = prospects[u[prospects] < bound]
+    reached = np.flatnonzero(u < bound)
+    candidates, u = prospects[reached], u[reached]
 
     s = cu.shortfalls(c, candidates, firms.price, firms.reputation, cfg.market, b,
                       cfg.wom.buzz_weight if cfg.wom.enabled else 0.0)
-    gap = (s.utility()[:, :nf] - F32(cfg.market.outside_utility)) / F32(b.choice_noise)
-    convert = 1 / (1 + np.exp(-np.clip(gap, -50, 50)))
-    referrals = np.zeros((len(candidates), nf), dtype=F32)
+    gap = (s.utility()[:nf] - F32(cfg.market.outside_utility)) / F32(b.choice_noise)
+    convert = 1 / (1 + np.exp(-np.clip(gap, -50, 50)))  # (firms, candidates)
+    referrals = np.zeros((nf, len(candidates)), dtype=F32)
     if praise:
         row = np.full(c.n, -1, dtype=np.int64)
         row[candidates] = np.arange(len(candidates))
         listener_row, about = row[praise[0]], praise[1]
         keep = listener_row >= 0
-        referrals += np.bincount(listener_row[keep] * nf + about[keep], minlength=len(candidates) * nf).reshape(-1, nf)
-    hazard = np.hstack([advertising[None, :] * convert, (1 - np.exp(-r * referrals)) * convert])
-    p_adopt = 1 - np.prod(1 - hazard, axis=1)
-    rows = np.flatnonzero(u[candidates] < p_adopt)
-    cdf = np.cumsum(hazard[rows], axis=1)
-    scaled = (u[candidates[rows]] / p_adopt[rows]) * cdf[:, -1]
-    column = np.minimum((cdf < scaled[:, None]).sum(axis=1), 2 * nf - 1)
+        referrals += np.bincount(about[keep] * len(candidates) + listener_row[keep],
+                                 minlength=nf * len(candidates)).reshape(nf, -1)
+    hazard = np.vstack([advertising[:, None] * convert, (1 - np.exp(-r * referrals)) * convert])
+    p_adopt = 1 - np.prod(1 - hazard, axis=0)
+    rows = np.flatnonzero(u < p_adopt)
+    cdf = np.cumsum(hazard[:, rows], axis=0)
+    scaled = u[rows] / p_adopt[rows] * cdf[-1]
+    column = np.minimum((cdf < scaled).sum(axis=0), 2 * nf - 1)
     firm, channel = column % nf, column // nf
     cu.start_relationship(c, candidates[rows], firm, step, firms.reputation)
     counts = np.bincount(firm * 2 + channel, minlength=nf * 2).reshape(nf, 2)

@@ -1,7 +1,8 @@
 """Churn and switching: customers reconsider their firm and leave with a recorded reason.
 
 Each week a customer leaves for good reasons outside the model with probability `base_churn`
-(reason "other"), and otherwise reconsiders with probability `review_rate`: a multinomial logit
+(reason "other"), and otherwise reconsiders with probability `review_rate` (both decided by one
+shock, split into the two ranges): a multinomial logit
 over all firms and the outside option, where the current firm is judged by the customer's own
 experience and enjoys a habit bonus (`switching_cost`) plus its emotional attachment.
 """
@@ -16,6 +17,7 @@ from sim import customers as cu
 from sim.config import SimConfig
 from sim.customers import Customers
 from sim.firms import Firms
+from sim.rng import cutoff, shocks, unit
 
 F32 = np.float32
 
@@ -33,10 +35,14 @@ class Moves:
 def reconsider(c: Customers, firms: Firms, cfg: SimConfig, step: int, rng: np.random.Generator) -> Moves:
     """Exogenous churn, then logit choice by the customers under review."""
     n, nf, b = c.n, firms.n, cfg.behaviour
-    u_exit, u_review, u_pick = (rng.random(n, dtype=F32) for _ in range(3))
+    u_fate, u_pick = shocks(rng, 2, n)
+    # one shock: below p_exit the customer leaves, in the next (1 - p_exit) * review_rate it reviews
+    exit_cut = cutoff(cfg.market.base_churn)
+    review_cut = cutoff(cfg.market.base_churn + (1 - cfg.market.base_churn) * b.review_rate)
     served = c.firm >= 0
-    exits = np.flatnonzero(served & (u_exit < cfg.market.base_churn))
-    reviewing = np.flatnonzero(served & (u_exit >= cfg.market.base_churn) & (u_review < b.review_rate))
+    leaving = u_fate < exit_cut
+    exits = np.flatnonzero(served & leaving)
+    reviewing = np.flatnonzero(served & ~leaving & (u_fate < review_cut))
     if not b.choice:
         reviewing = reviewing[:0]
 
@@ -45,9 +51,10 @@ def reconsider(c: Customers, firms: Firms, cfg: SimConfig, step: int, rng: np.ra
     utility = s.utility()
     rows = np.arange(len(reviewing))
     cur = c.firm[reviewing].astype(np.int64)
-    utility[rows, cur] += F32(b.switching_cost) + F32(b.attachment_weight) * c.attachment[reviewing]
-    utility[:, nf] += F32(cfg.market.outside_utility)
-    dest = cu.logit_pick(utility, b.choice_noise, u_pick[reviewing])
+    habit = F32(b.switching_cost) + F32(b.attachment_weight) * c.attachment[reviewing]
+    utility.reshape(-1)[cur * len(rows) + rows] += habit  # flat index of (current firm, row)
+    utility[nf] += F32(cfg.market.outside_utility)
+    dest = cu.logit_pick(utility, b.choice_noise, unit(u_pick[reviewing]))
     moved = dest != cur
     reason = cu.churn_reason(s, rows[moved], cur[moved], dest[moved], c.last_event[reviewing[moved]])
 

@@ -40,7 +40,7 @@ class Customers:
     since: np.ndarray  # int32: step the current relationship started (INITIAL_COHORT: before step 0)
     value: np.ndarray  # float32: margin of the current relationship, discounted to step 0
     last_event: np.ndarray  # int8: EVENT_* of the latest encounter
-    buzz: np.ndarray  # float32 (n, firms): remembered word of mouth about each firm
+    buzz: np.ndarray  # float32 (firms, n): remembered word of mouth about each firm
 
     @property
     def n(self) -> int:
@@ -72,14 +72,18 @@ def create(
         since=np.full(n, INITIAL_COHORT, dtype=np.int32),
         value=np.zeros(n, dtype=F32),
         last_event=np.zeros(n, dtype=np.int8),
-        buzz=np.zeros((n, firms), dtype=F32),
+        buzz=np.zeros((firms, n), dtype=F32),
     )
 
 
 def satisfaction(c: Customers, idx: np.ndarray | slice, returns: float) -> np.ndarray:
     """Overall satisfaction: quality for the price-driven, felt empathy for the relationship-driven."""
-    need = c.need[idx]
-    return (1 - need) * c.quality[idx] + need * c.felt_empathy[idx] ** F32(returns)
+    quality = c.quality[idx]
+    s = c.felt_empathy[idx] ** F32(returns)
+    s -= quality
+    s *= c.need[idx]
+    s += quality  # (1 - need) quality + need empathy^returns, without temporaries
+    return s
 
 
 def recommendation(c: Customers, satisfied: np.ndarray, b: BehaviourConfig) -> np.ndarray:
@@ -87,12 +91,19 @@ def recommendation(c: Customers, satisfied: np.ndarray, b: BehaviourConfig) -> n
 
     recommend = s + w a (1 - s), with s the satisfaction, a the attachment, w `nps_attachment`.
     """
-    return satisfied + F32(b.nps_attachment) * c.attachment * (1 - satisfied)
+    r = F32(b.nps_attachment) * c.attachment
+    r *= 1 - satisfied
+    r += satisfied
+    return r
 
 
 @dataclass
 class Shortfalls:
-    """How far each option falls short of an ideal firm, per utility component (rows x options)."""
+    """How far each option falls short of an ideal firm, per utility component (options x rows).
+
+    Options are the firms and, last, the outside option. Options run along the first axis so that
+    every per-customer reduction over options is a handful of contiguous vector operations.
+    """
 
     quality: np.ndarray
     empathy: np.ndarray
@@ -107,7 +118,7 @@ def shortfalls(
     c: Customers, idx: np.ndarray, price: np.ndarray, reputation: tuple[np.ndarray, np.ndarray],
     market: MarketConfig, b: BehaviourConfig, buzz_weight: float,
 ) -> Shortfalls:
-    """Utility components of every firm, plus the outside option as the last column.
+    """Utility components of every firm, plus the outside option as the last row.
 
     The current firm is judged by the customer's own experience, others by their reputation.
     shortfall_quality = wq (1 - Q), shortfall_empathy = we need (1 - E^gamma),
@@ -121,26 +132,30 @@ def shortfalls(
     sensitivity = np.where(
         c.segment[idx] == PRICE_DRIVEN, market.price_driven_price_sensitivity, market.relationship_price_sensitivity
     ).astype(F32)
-    s = Shortfalls(*(np.zeros((rows, firms + 1), dtype=F32) for _ in range(4)))
-    s.quality[:, :firms] = F32(b.quality_weight) * (1 - rep_quality)
-    s.empathy[:, :firms] = need[:, None] * (F32(b.empathy_weight) * (1 - rep_empathy**gamma))
-    s.price[:, :firms] = sensitivity[:, None] * (F32(b.price_weight) * (price.astype(F32) - 1))
+    s = Shortfalls(*(np.zeros((firms + 1, rows), dtype=F32) for _ in range(4)))
+    s.quality[:firms] = (F32(b.quality_weight) * (1 - rep_quality))[:, None]
+    s.empathy[:firms] = (F32(b.empathy_weight) * (1 - rep_empathy**gamma))[:, None] * need
+    s.price[:firms] = (F32(b.price_weight) * (price.astype(F32) - 1))[:, None] * sensitivity
     if buzz_weight:
-        s.buzz[:, :firms] = F32(buzz_weight) * c.buzz[idx]
+        np.take(c.buzz, idx, axis=1, out=s.buzz[:firms])
+        s.buzz *= F32(buzz_weight)
     own = np.flatnonzero(c.firm[idx] >= 0)  # judged by own experience, not reputation
-    cur, who = c.firm[idx[own]], idx[own]
-    s.quality[own, cur] = F32(b.quality_weight) * (1 - c.quality[who])
-    s.empathy[own, cur] = F32(b.empathy_weight) * need[own] * (1 - c.felt_empathy[who] ** gamma)
+    who = idx[own]
+    at = c.firm[who].astype(np.intp) * rows + own  # flat position of (current firm, row)
+    s.quality.reshape(-1)[at] = F32(b.quality_weight) * (1 - c.quality[who])
+    s.empathy.reshape(-1)[at] = F32(b.empathy_weight) * need[own] * (1 - c.felt_empathy[who] ** gamma)
     return s
 
 
 def logit_pick(utility: np.ndarray, noise: float, u: np.ndarray) -> np.ndarray:
-    """Multinomial logit choice by inverse CDF: one uniform per row picks a column."""
-    z = utility / F32(noise)
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    cdf = np.cumsum(p, axis=1)
-    return np.minimum((cdf < (u * cdf[:, -1])[:, None]).sum(axis=1), utility.shape[1] - 1)
+    """Multinomial logit choice by inverse CDF: one uniform on [0, 1) per column picks a row (option)."""
+    p = utility / F32(noise)
+    p -= np.maximum.reduce(p, axis=0)
+    np.exp(p, out=p)
+    for j in range(1, len(p)):  # cumulative sum over options, row by row: contiguous and fast
+        p[j] += p[j - 1]
+    below = np.add.reduce(p < u * p[-1], axis=0, dtype=np.int8)
+    return np.minimum(below, len(p) - 1)
 
 
 def churn_reason(s: Shortfalls, rows: np.ndarray, cur: np.ndarray, dest: np.ndarray,
@@ -152,12 +167,12 @@ def churn_reason(s: Shortfalls, rows: np.ndarray, cur: np.ndarray, dest: np.ndar
     better word of mouth -> competitor pull (only when moving to a rival, not to doing
     without). A move no component explains (the logit's taste shock) -> other.
     """
-    outside = s.quality.shape[1] - 1
+    outside = len(s.quality) - 1
     gain = np.stack([
-        s.empathy[rows, cur] - s.empathy[rows, dest],
-        s.price[rows, cur] - s.price[rows, dest],
-        s.quality[rows, cur] - s.quality[rows, dest],
-        np.where(dest == outside, -np.inf, s.buzz[rows, dest] - s.buzz[rows, cur]),  # only a rival pulls
+        s.empathy[cur, rows] - s.empathy[dest, rows],
+        s.price[cur, rows] - s.price[dest, rows],
+        s.quality[cur, rows] - s.quality[dest, rows],
+        np.where(dest == outside, -np.inf, s.buzz[dest, rows] - s.buzz[cur, rows]),  # only a rival pulls
     ], axis=1)
     reason = np.array([INDIFFERENCE, PRICE, POOR_SERVICE, COMPETITOR_PULL])[gain.argmax(axis=1)]
     reason = np.where((reason == POOR_SERVICE) & (last_event == EVENT_BOT_FRUSTRATION), BOT_FRUSTRATION, reason)

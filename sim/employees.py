@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import BehaviourConfig
+from sim.rng import SHOCK_BITS
 
 CLOSED, ACTIVE, VACANT = 0, 1, 2
 F32 = np.float32
@@ -87,19 +88,21 @@ class Roster:
     count: np.ndarray
 
     def assign(self, firm: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """A uniformly chosen active employee of each contact's firm; -1 where a firm has none."""
-        if not len(self.order):
-            return np.full(len(firm), -1, dtype=np.int64)
-        count = self.count[firm]
-        pos = self.start[firm] + np.minimum((u * count).astype(np.int64), np.maximum(count - 1, 0))
-        return np.where(count > 0, self.order[np.minimum(pos, len(self.order) - 1)], -1)
+        """A uniformly chosen active employee of each contact's firm; -1 where a firm has none.
+
+        `u` holds one 16-bit shock per contact (see `sim.rng.shocks`).
+        """
+        nobody = len(self.order)  # a firm without staff points past the roster, to -1
+        start = np.where(self.count > 0, self.start, nobody)
+        pos = start[firm] + (u * self.count[firm] >> SHOCK_BITS)
+        return np.append(self.order, -1)[pos]
 
 
 def roster(w: Workforce, firms: int) -> Roster:
     """This week's roster: active employees sorted by employer."""
     active = np.flatnonzero(w.active())
     order = active[np.argsort(w.firm[active], kind="stable")]
-    count = np.bincount(w.firm[order], minlength=firms)
+    count = np.bincount(w.firm[order], minlength=firms).astype(np.int64)
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
     return Roster(order=order, start=start, count=count)
 

@@ -40,21 +40,24 @@ def _share(part: np.ndarray, whole: np.ndarray | float) -> np.ndarray:
 
 def customers_per_firm(c: Customers, firms: int) -> np.ndarray:
     """How many customers each firm serves now."""
-    return np.bincount(c.firm.astype(np.intp) + 1, minlength=firms + 1)[1:]
+    return np.array([np.count_nonzero(c.firm == f) for f in range(firms)])
 
 
 def count_flags(group: np.ndarray, groups: int, flags: list[np.ndarray]) -> np.ndarray:
-    """Per group, how many rows have each flag set: one bincount over bit-packed flags.
+    """Per group, how many rows it has and how many have each flag set: one bincount over bit-packed flags.
 
-    Returns an int array (groups, len(flags)).
+    Returns an int array (groups, 1 + len(flags)): the group's size, then one column per flag.
     """
     k = len(flags)
-    code = np.zeros(len(group), dtype=np.intp)
+    if k > 8:
+        raise ValueError(f"count_flags packs at most 8 flags, got {k}")
+    packed = np.zeros(len(group), dtype=np.uint8)
     for j, flag in enumerate(flags):
-        code |= flag.astype(np.intp) << j
-    table = np.bincount((group.astype(np.intp) << k) | code, minlength=groups << k).reshape(groups, 1 << k)
+        packed |= flag.view(np.uint8) << np.uint8(j)
+    code = (group.astype(np.intp) << k) | packed
+    table = np.bincount(code, minlength=groups << k).reshape(groups, 1 << k)
     bits = (np.arange(1 << k)[:, None] >> np.arange(k)[None, :]) & 1
-    return table @ bits
+    return np.hstack([table.sum(axis=1, keepdims=True), table @ bits])
 
 
 @dataclass
@@ -75,7 +78,7 @@ def survey(c: Customers, firms: int, b: BehaviourConfig) -> Survey:
     slot = c.firm.astype(np.intp) + 1  # 0 for prospects, who are left out
     satisfied = cu.satisfaction(c, slice(None), b.empathy_returns)
     recommend = cu.recommendation(c, satisfied, b)
-    counts = count_flags(slot, firms + 1, [np.ones(c.n, dtype=bool), recommend >= b.promoter_threshold,
+    counts = count_flags(slot, firms + 1, [recommend >= b.promoter_threshold,
                                           recommend < b.detractor_threshold])[1:]
     customers = counts[:, 0]
 

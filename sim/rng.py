@@ -26,4 +26,31 @@ class Streams:
     def step(self, name: str, step: int) -> np.random.Generator:
         """Generator for one process at one step; independent of every other pair."""
         key = [self.seed, STREAMS.index(name), step + 1]
-        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(key)))
+        return np.random.Generator(np.random.SFC64(np.random.SeedSequence(key)))  # fast, passes PractRand
+
+
+SHOCK_BITS = 32  # customer-level shocks are 32-bit integers u: u / SHOCK_SCALE is uniform on [0, 1)
+SHOCK_SCALE = 1 << SHOCK_BITS
+
+
+def shocks(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
+    """Draw k independent uniform shocks for each of n customers, as 32-bit integers (k, n).
+
+    Why integers: customers draw several shocks a week; halving the generator's raw 64-bit
+    output gives them at a fraction of the cost of float draws, and compared with an integer
+    cutoff they resolve a probability to 2^-32.
+    """
+    return rng.bit_generator.random_raw(-(-k * n // 2)).view(np.uint32)[: k * n].reshape(k, n)
+
+
+def cutoff(p: float | np.ndarray) -> np.ndarray:
+    """The integer a shock must fall below to happen with probability p (to within 2^-32).
+
+    Exact at p = 0 (never) and p = 1 (always).
+    """
+    return np.rint(np.clip(p, 0, 1) * SHOCK_SCALE).astype(np.int64)
+
+
+def unit(u: np.ndarray) -> np.ndarray:
+    """Shocks as float uniforms on [0, 1)."""
+    return u * (1 / SHOCK_SCALE)

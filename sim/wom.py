@@ -16,6 +16,7 @@ import numpy as np
 from sim.config import BehaviourConfig, WomConfig
 from sim.customers import Customers
 from sim.network import Graph
+from sim.rng import cutoff, shocks
 
 F32 = np.float32
 
@@ -32,18 +33,18 @@ class Talk:
 def spread(c: Customers, graph: Graph, recommend: np.ndarray, cfg: WomConfig, b: BehaviourConfig,
            rng: np.random.Generator) -> Talk:
     """Promoters and detractors talk; listeners update their buzz."""
-    nf = c.buzz.shape[1]
-    u = rng.random(c.n, dtype=F32)
+    nf = len(c.buzz)
+    u = shocks(rng, 1, c.n)[0]
     served = c.firm >= 0
-    praising = np.flatnonzero(served & (recommend >= b.promoter_threshold) & (u < cfg.talk_rate))
-    warning = np.flatnonzero(served & (recommend < b.detractor_threshold) & (u < cfg.talk_rate * cfg.negativity))
+    praising = np.flatnonzero(served & (recommend >= b.promoter_threshold) & (u < cutoff(cfg.talk_rate)))
+    warning = np.flatnonzero(served & (recommend < b.detractor_threshold)
+                             & (u < cutoff(cfg.talk_rate * cfg.negativity)))
     speakers = np.concatenate([praising, warning])
     source, listener = graph.neighbours_of(speakers)
     about = c.firm[speakers][source].astype(np.int64)
     is_praise = source < len(praising)
-    sign = np.where(is_praise, 1.0, -1.0)
     c.buzz *= F32(cfg.buzz_memory)
-    c.buzz += np.bincount(listener * nf + about, weights=sign, minlength=c.n * nf).reshape(c.n, nf).astype(F32)
+    np.add.at(c.buzz.reshape(-1), about * c.n + listener, np.where(is_praise, F32(1), F32(-1)))
     return Talk(
         praise=(listener[is_praise], about[is_praise]),
         praised=np.bincount(about[is_praise], minlength=nf),

@@ -48,6 +48,18 @@ def test_customer_conservation_per_step():
     assert np.array_equal(customers[1:], customers[:-1] + gained[1:] - lost[1:])
 
 
+def test_only_emotional_bot_contacts_are_handed_over():
+    """A bot hands a customer to a person on an emotional contact only; routine bot contacts stay with it."""
+    t = run("firm.automation=0.8", "firm.bot_handover=0.5", seed=3).table
+    handed = t["human_contacts"] - (t["visits"] - t["bot_contacts"])
+    assert handed.sum() > 0 and (handed >= 0).all()
+    assert (handed + t["bot_frustrations"] <= t["emotional_contacts"]).all()
+    calm = run("market.emotional_share=0", "market.failure_rate=0", "firm.automation=0.8", "firm.bot_handover=1",
+               seed=3).table
+    assert (calm["human_contacts"] == calm["visits"] - calm["bot_contacts"]).all()
+    assert calm["bot_contacts"].sum() > 0
+
+
 def test_same_seed_gives_byte_identical_summary(tmp_path):
     cfg = load_config(["market.customers=2000", "run.steps=20", "run.progress=false", "seed=5"])
     save(simulate(cfg), tmp_path / "a")
