@@ -48,7 +48,8 @@ def markdown(r: Results) -> str:
         "## Benchmark: vectorised model vs a per-agent Mesa model" + (" (quick)" if o["quick"] else ""),
         "",
         f"Default scenario (all mechanisms on, small-world graph of mean degree 10), {o['steps']} weekly steps per "
-        "size, each size in a fresh process. Machine: "
+        f"size, each size in a fresh process; every timing is the fastest of {o.get('repeats', 1)} (the least "
+        "disturbed by other load), for both models. Machine: "
         f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}, Mesa {m['mesa']}; "
         f"load average {r['load_average_start'][0]} at start, {r['load_average_end'][0]} at end; "
         f"{r['date']}, commit {str(m['git_commit'])[:10]}.",

@@ -129,16 +129,18 @@ def shortfalls(
     rows, firms = len(idx), len(price)
     gamma = F32(b.empathy_returns)
     need = c.need[idx]
-    sensitivity = np.where(
-        c.segment[idx] == PRICE_DRIVEN, market.price_driven_price_sensitivity, market.relationship_price_sensitivity
-    ).astype(F32)
-    s = Shortfalls(*(np.zeros((firms + 1, rows), dtype=F32) for _ in range(4)))
+    by_segment = np.zeros(2, dtype=F32)
+    by_segment[[PRICE_DRIVEN, RELATIONSHIP_DRIVEN]] = (market.price_driven_price_sensitivity,
+                                                       market.relationship_price_sensitivity)
+    sensitivity = by_segment[c.segment[idx]]
+    s = Shortfalls(*(np.empty((firms + 1, rows), dtype=F32) for _ in range(4)))
+    for part in (s.quality, s.empathy, s.price, s.buzz):
+        part[firms] = 0  # the outside option falls short of nothing
     s.quality[:firms] = (F32(b.quality_weight) * (1 - rep_quality))[:, None]
     s.empathy[:firms] = (F32(b.empathy_weight) * (1 - rep_empathy**gamma))[:, None] * need
     s.price[:firms] = (F32(b.price_weight) * (price.astype(F32) - 1))[:, None] * sensitivity
-    if buzz_weight:
-        np.take(c.buzz, idx, axis=1, out=s.buzz[:firms])
-        s.buzz *= F32(buzz_weight)
+    np.take(c.buzz, idx, axis=1, out=s.buzz[:firms])
+    s.buzz[:firms] *= F32(buzz_weight)
     own = np.flatnonzero(c.firm[idx] >= 0)  # judged by own experience, not reputation
     who = idx[own]
     at = c.firm[who].astype(np.intp) * rows + own  # flat position of (current firm, row)
