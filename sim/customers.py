@@ -76,10 +76,23 @@ def create(
     )
 
 
+def felt(empathy: np.ndarray, returns: float) -> np.ndarray:
+    """How much felt empathy counts: empathy ** returns (returns < 1: diminishing returns).
+
+    Computed as exp(returns * log(empathy)), exactly 0 at 0: the C library's powf takes a slow path
+    on 0, and a third of a town (its prospects) feels no empathy from anyone; log and exp run in
+    NumPy's vectorised kernels.
+    """
+    with np.errstate(divide="ignore"):  # log(0) = -inf, and exp(-inf) = 0
+        x = np.log(np.asarray(empathy, dtype=F32))
+    x *= F32(returns)
+    return np.exp(x, out=x)
+
+
 def satisfaction(c: Customers, idx: np.ndarray | slice, returns: float) -> np.ndarray:
     """Overall satisfaction: quality for the price-driven, felt empathy for the relationship-driven."""
     quality = c.quality[idx]
-    s = c.felt_empathy[idx] ** F32(returns)
+    s = felt(c.felt_empathy[idx], returns)
     s -= quality
     s *= c.need[idx]
     s += quality  # (1 - need) quality + need empathy^returns, without temporaries
@@ -127,7 +140,6 @@ def shortfalls(
     """
     rep_quality, rep_empathy = (r.astype(F32) for r in reputation)
     rows, firms = len(idx), len(price)
-    gamma = F32(b.empathy_returns)
     need = c.need[idx]
     by_segment = np.zeros(2, dtype=F32)
     by_segment[[PRICE_DRIVEN, RELATIONSHIP_DRIVEN]] = (market.price_driven_price_sensitivity,
@@ -137,7 +149,7 @@ def shortfalls(
     for part in (s.quality, s.empathy, s.price, s.buzz):
         part[firms] = 0  # the outside option falls short of nothing
     s.quality[:firms] = (F32(b.quality_weight) * (1 - rep_quality))[:, None]
-    s.empathy[:firms] = (F32(b.empathy_weight) * (1 - rep_empathy**gamma))[:, None] * need
+    s.empathy[:firms] = (F32(b.empathy_weight) * (1 - felt(rep_empathy, b.empathy_returns)))[:, None] * need
     s.price[:firms] = (F32(b.price_weight) * (price.astype(F32) - 1))[:, None] * sensitivity
     np.take(c.buzz, idx, axis=1, out=s.buzz[:firms])
     s.buzz[:firms] *= F32(buzz_weight)
@@ -145,7 +157,7 @@ def shortfalls(
     who = idx[own]
     at = c.firm[who].astype(np.intp) * rows + own  # flat position of (current firm, row)
     s.quality.reshape(-1)[at] = F32(b.quality_weight) * (1 - c.quality[who])
-    s.empathy.reshape(-1)[at] = F32(b.empathy_weight) * need[own] * (1 - c.felt_empathy[who] ** gamma)
+    s.empathy.reshape(-1)[at] = F32(b.empathy_weight) * need[own] * (1 - felt(c.felt_empathy[who], b.empathy_returns))
     return s
 
 

@@ -79,7 +79,7 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
 
     quality = per_visitor(human_quality, firms.bot_quality)
     empathy = per_visitor(human_empathy, np.zeros(nf))
-    empathy_felt = per_visitor(human_empathy ** b.empathy_returns, np.zeros(nf))
+    empathy_felt = per_visitor(cu.felt(human_empathy, b.empathy_returns), np.zeros(nf))
 
     quality -= F32(b.handover_penalty) * handed
     quality[frustrated] *= F32(1 - b.bot_frustration)
