@@ -4,11 +4,14 @@ A file is written under a temporary name in the same directory and renamed into 
 reader (or a resumed sweep) never sees a half-written result; summary.json is removed first and
 written last, so whenever it exists it and metrics.parquet come from the same complete run. An
 interrupted run leaves summary.partial.json and a PARTIAL marker instead. Each summary carries its
-provenance: resolved config, seed, package, Python and dependency versions, and the git commit.
+provenance: resolved config, seed, package, Python and dependency versions, the model code's
+fingerprint and the git commit.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -75,9 +78,22 @@ def provenance() -> dict[str, Any]:
             versions[name] = None
     commit = git_commit()
     return {"package": "sim", "version": sim.__version__, "python": platform.python_version(),
-            "git_commit": commit,
+            "model_fingerprint": model_fingerprint(), "git_commit": commit,
             "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")) if commit else None,
             "dependencies": versions}
+
+
+@functools.cache
+def model_fingerprint() -> str:
+    """A hash of the model's source (sim/*.py): a resumed sweep reuses only results this code made.
+
+    Unlike the git commit it is the same in any copy of the same code, and it changes with every
+    edit to the model, committed or not.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(sim.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def git_commit() -> str | None:
@@ -135,9 +151,17 @@ def save(result: RunResult, out_dir: Path) -> None:
 
 
 def is_done(out_dir: Path) -> bool:
-    """A run directory holds a complete, readable result: a valid summary saying so, and its metrics."""
+    """A run directory holds a complete, readable result of this model code.
+
+    That is a valid summary saying so, made by code with this fingerprint, and its metrics; a
+    result of other model code is run again.
+    """
     try:
         summary = json.loads((Path(out_dir) / SUMMARY).read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing, unreadable, truncated or not UTF-8
         return False
-    return isinstance(summary, dict) and summary.get("complete") is True and (Path(out_dir) / METRICS).is_file()
+    if not isinstance(summary, dict) or summary.get("complete") is not True:
+        return False
+    made = summary.get("provenance")
+    made_by = made.get("model_fingerprint") if isinstance(made, dict) else None
+    return made_by == model_fingerprint() and (Path(out_dir) / METRICS).is_file()

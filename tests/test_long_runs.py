@@ -24,7 +24,7 @@ from sim import results
 from sim.app import load_config
 from sim.metrics import Progress
 from sim.model import EmpathyMarket
-from sim.results import METRICS, PARTIAL, PARTIAL_SUMMARY, SUMMARY, is_done, save, simulate
+from sim.results import METRICS, PARTIAL, PARTIAL_SUMMARY, SUMMARY, is_done, model_fingerprint, save, simulate
 
 
 def small(*more: str):
@@ -143,6 +143,15 @@ def test_is_done_accepts_only_a_valid_complete_summary_with_its_metrics(tmp_path
     if content is not None:
         (tmp_path / SUMMARY).write_bytes(content)
     assert not is_done(tmp_path)  # the last case has no metrics.parquet
+
+
+def test_is_done_rejects_a_result_of_other_model_code(tmp_path):
+    save(simulate(small()), tmp_path)
+    summary = json.loads((tmp_path / SUMMARY).read_text())
+    assert summary["provenance"]["model_fingerprint"] == model_fingerprint() and is_done(tmp_path)
+    summary["provenance"]["model_fingerprint"] = "0" * 16
+    (tmp_path / SUMMARY).write_text(json.dumps(summary))
+    assert not is_done(tmp_path)
 
 
 def test_is_done_never_accepts_a_truncated_summary(tmp_path):
