@@ -1,7 +1,7 @@
 """`python -m benchmarks`: time the vectorised model against a plain per-agent Mesa model of the same rules.
 
-Each size of the real model runs in a fresh process (`benchmarks.probe`), so its peak memory is
-its own; the per-agent reference runs in this process. Figures are printed as Markdown and
+Every timing, of the real model and of the per-agent reference, runs in a fresh process
+(`benchmarks.probe`), so its time and peak memory are its own. Figures are printed as Markdown and
 written to `benchmarks/results.json` and `benchmarks/results.md` (`results-quick.*` with --quick).
 """
 
@@ -11,7 +11,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import ROOT, report
-from benchmarks.reference import ReferenceMarket
 from benchmarks.sweep import time_sweep
-from sim.app import load_config
 from sim.config import ConfigError, check_value
 from sim.results import atomic_write
 
@@ -53,35 +50,29 @@ def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
-def probe(customers: int, degree: float, steps: int, repeats: int = 1) -> dict[str, Any]:
-    """Measure the real model in a fresh interpreter per repeat (see benchmarks.probe); keep the fastest."""
+def run_probe(label: str, arguments: list[str], repeats: int) -> dict[str, Any]:
+    """Run `benchmarks.probe` in a fresh interpreter per repeat; keep the fastest."""
     runs = []
     for i in range(repeats):
-        progress(f"real model, {customers:,} customers, mean degree {degree:g}, {steps} steps ({i + 1}/{repeats})")
-        command = [sys.executable, "-m", "benchmarks.probe", f"--customers={customers}", f"--degree={degree}",
-                   f"--steps={steps}"]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        progress(f"{label} ({i + 1}/{repeats})")
+        done = subprocess.run([sys.executable, "-m", "benchmarks.probe", *arguments], cwd=ROOT, capture_output=True,
+                              text=True)
         if done.returncode != 0:
             raise RuntimeError((done.stderr.strip().splitlines() or [f"probe exited with {done.returncode}"])[-1])
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return fastest(runs)
 
 
+def probe(customers: int, degree: float, steps: int, repeats: int = 1) -> dict[str, Any]:
+    """Measure the real model (see benchmarks.probe)."""
+    return run_probe(f"real model, {customers:,} customers, mean degree {degree:g}, {steps} steps",
+                     [f"--customers={customers}", f"--degree={degree}", f"--steps={steps}"], repeats)
+
+
 def time_reference(customers: int, steps: int, repeats: int = 1) -> dict[str, Any]:
-    """Build and step the per-agent Mesa model here, timing set-up and stepping separately; keep the fastest."""
-    cfg = load_config([f"market.customers={customers}", "run.progress=false"])
-    runs = []
-    for i in range(repeats):
-        progress(f"per-agent Mesa model, {customers:,} customers, {steps} steps ({i + 1}/{repeats})")
-        start = time.perf_counter()
-        model = ReferenceMarket(cfg)
-        ready = time.perf_counter()
-        model.run(steps)
-        done = time.perf_counter()
-        runs.append({"customers": customers, "steps": steps, "setup_s": ready - start,
-                     "step_s": (done - ready) / steps, "customer_steps_per_s": customers * steps / (done - ready)})
-        del model
-    return fastest(runs)
+    """Measure the per-agent Mesa model, set-up and stepping timed apart, in fresh interpreters as well."""
+    return run_probe(f"per-agent Mesa model, {customers:,} customers, {steps} steps",
+                     [f"--customers={customers}", f"--steps={steps}", "--reference"], repeats)
 
 
 def scaling(sizes: list[dict[str, Any]], degrees: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""One timed run of the real model, in a fresh interpreter: graph build, set-up, stepping, peak memory.
+"""One timed run in a fresh interpreter: graph build, set-up, stepping, peak memory.
 
-`python -m benchmarks.probe --customers N --degree D --steps S` prints one JSON object. It runs in
-a process of its own so that its peak memory belongs to this run alone: after the imports and
+`python -m benchmarks.probe --customers N --degree D --steps S` times the real model,
+`--reference` the per-agent Mesa model; each prints one JSON object. It runs in a process of its
+own so that its timing and peak memory belong to this run alone (a per-agent model left behind by
+an earlier run would slow the next through Python's garbage collector): after the imports and
 the config are loaded, the kernel's peak-memory mark is reset (Linux /proc/self/clear_refs), so
 the peak minus the resident memory at that moment is what the graph, the model and its stepping
 cost. Where the mark cannot be reset, the baseline is the interpreter's peak so far.
@@ -16,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.reference import ReferenceMarket
 from sim import network
 from sim.app import load_config
 from sim.config import ConfigError
@@ -74,14 +77,30 @@ def measure(customers: int, degree: float, steps: int) -> dict[str, float | int 
     }
 
 
+def measure_reference(customers: int, steps: int) -> dict[str, float | int]:
+    """Time the per-agent Mesa model of the same rules, default scenario, at this size."""
+    cfg = load_config([f"market.customers={customers}", "run.progress=false"])
+    gc.collect()
+    start = time.perf_counter()
+    model = ReferenceMarket(cfg)
+    ready = time.perf_counter()
+    model.run(steps)
+    done = time.perf_counter()
+    return {"customers": customers, "steps": steps, "setup_s": ready - start, "step_s": (done - ready) / steps,
+            "customer_steps_per_s": customers * steps / (done - ready)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.probe", description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, required=True)
     parser.add_argument("--degree", type=float, default=10.0)
     parser.add_argument("--steps", type=int, default=52)
+    parser.add_argument("--reference", action="store_true", help="time the per-agent Mesa model instead")
     args = parser.parse_args(argv)
     try:
-        print(json.dumps(measure(args.customers, args.degree, args.steps)))
+        figures = measure_reference(args.customers, args.steps) if args.reference \
+            else measure(args.customers, args.degree, args.steps)
+        print(json.dumps(figures))
     except ConfigError as err:
         print(f"benchmarks.probe: error: {err}", file=sys.stderr)
         sys.exit(2)

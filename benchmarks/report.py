@@ -66,7 +66,8 @@ def markdown(r: Results) -> str:
                      "peak memory per customer (bytes)", "per-agent Mesa customer-steps/s", "speed-up"], rows)
     ref_steps = {x["steps"] for x in r["reference"]}
     lines += ["", f"Per-agent Mesa model (`benchmarks/reference.py`): {', '.join(map(str, sorted(ref_steps)))} steps "
-              "per size, same process; speed-up = customer-steps/s of the vectorised model / of the per-agent one. "
+              "per size, in a fresh process like the vectorised model; speed-up = customer-steps/s of the vectorised "
+              "model / of the per-agent one. "
               "Peak memory: the run's peak resident memory above the interpreter's after imports (graph, model and "
               "stepping included), per customer."]
     scaling = r["scaling"]
