@@ -81,9 +81,11 @@ def markdown(r: Results) -> str:
               f"{1e3 * d['step_s']:.1f}", si(d["customer_steps_per_s"])] for d in r["degrees"]])
     if "edges_fit" in scaling:
         e = scaling["edges_fit"]
-        lines += ["", f"Cost against edges: step time = {1e3 * e['intercept_s']:.1f} ms + "
-                  f"{1e9 * e['seconds_per_edge']:.1f} ns x edges; largest residual "
-                  f"{100 * e['max_relative_residual']:.1f}% of the step time."]
+        lines += ["", f"Cost against edges: slope of log(step time) vs log(edges) = {scaling['edges_slope']:.2f} "
+                  f"(1 = linear); as a straight line, step time = {1e3 * e['intercept_s']:.1f} ms + "
+                  f"{1e9 * e['seconds_per_edge']:.1f} ns x edges (largest residual "
+                  f"{100 * e['max_relative_residual']:.1f}% of the step time: the edges' share is small "
+                  "against the timing noise)."]
     if r.get("sweep"):
         w = r["sweep"]
         lines += ["", f"Hydra multirun: {w['runs']} runs x {w['customers']:,} customers x {w['steps']} weeks "

@@ -1,0 +1,37 @@
+"""The benchmark's plumbing (not its figures: no timed assertions): probes, best-of-N, options."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import ROOT
+from benchmarks.__main__ import fastest, parse
+
+
+@pytest.mark.parametrize("model", [[], ["--reference"]])
+def test_probe_prints_one_json_object_for_either_model(model):
+    done = subprocess.run([sys.executable, "-m", "benchmarks.probe", "--customers=300", "--steps=2", *model],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    figures = json.loads(done.stdout)
+    assert figures["customers"] == 300 and figures["steps"] == 2
+    assert figures["customer_steps_per_s"] > 0 and figures["step_s"] > 0
+
+
+def test_fastest_keeps_the_fastest_timing_and_the_largest_memory():
+    runs = [{"customers": 10, "customer_steps_per_s": 5.0, "peak_bytes": 100},
+            {"customers": 10, "customer_steps_per_s": 7.0, "peak_bytes": 50},
+            {"customers": 10, "customer_steps_per_s": 6.0, "peak_bytes": 80}]
+    best = fastest(runs)
+    assert best["customer_steps_per_s"] == 7.0 and best["peak_bytes"] == 100
+    assert best["bytes_per_customer"] == 10 and best["repeats"] == 3
+
+
+def test_bad_option_is_one_line_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as stop:
+        parse(["--repeats", "0"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
