@@ -138,14 +138,14 @@ class Customer(mesa.Agent):
     model: ReferenceMarket
 
     def __init__(self, model: ReferenceMarket, node: int, segment: int, need: float, firm: Firm | None,
-                 quality: float, felt_empathy: float, attachment: float, since: int) -> None:
+                 quality: float, felt_empathy: float, attachment: float, since: int, response: float) -> None:
         super().__init__(model)
         m = model.cfg.market
         self.node, self.need, self.firm = node, need, firm
         driven = segment == cu.PRICE_DRIVEN
         self.price_sensitivity = m.price_driven_price_sensitivity if driven else m.relationship_price_sensitivity
         self.quality, self.felt_empathy, self.attachment = quality, felt_empathy, attachment
-        self.since, self.value, self.last_event = since, 0.0, cu.EVENT_NONE
+        self.since, self.value, self.last_event, self.response = since, 0.0, cu.EVENT_NONE, response
         self.buzz = [0.0] * len(model.firm_list)
         self.heard = [0] * len(model.firm_list)
         self.contact: Contact | None = None
@@ -253,10 +253,10 @@ class Customer(mesa.Agent):
         self.value += firm.margin
 
     def recommendation(self) -> float:
-        """Willingness to recommend: satisfaction lifted by attachment."""
+        """Willingness to recommend: satisfaction lifted by attachment, shifted by the customer's response style."""
         b = self.model.cfg.behaviour
         s = (1 - self.need) * self.quality + self.need * self.felt_empathy**b.empathy_returns
-        return s + b.nps_attachment * self.attachment * (1 - s)
+        return min(max(s + b.nps_attachment * self.attachment * (1 - s) + self.response, 0.0), 1.0)
 
     def forget(self) -> None:
         """Buzz fades; last week's referrals are gone."""
@@ -390,10 +390,11 @@ class ReferenceMarket(mesa.Model):
         self.graph = network.build(cfg.network, cfg.market.customers, streams.setup("graph")).to_networkx()
         served = np.bincount(start.firm[start.firm >= 0], minlength=self.strategy.n)
         self.firm_list = [Firm(self, i, c, int(served[i])) for i, c in enumerate(self.strategy.configs)]
+        columns = ("segment", "need", "firm", "quality", "felt_empathy", "attachment", "since", "response")
         self.customer_at = [
-            Customer(self, node, segment, need, self.firm_list[f] if f >= 0 else None, q, e, a, since)
-            for node, (segment, need, f, q, e, a, since) in enumerate(zip(*(getattr(start, k).tolist() for k in (
-                "segment", "need", "firm", "quality", "felt_empathy", "attachment", "since")), strict=True))
+            Customer(self, node, segment, need, self.firm_list[f] if f >= 0 else None, q, e, a, since, response)
+            for node, (segment, need, f, q, e, a, since, response)
+            in enumerate(zip(*(getattr(start, k).tolist() for k in columns), strict=True))
         ]
         staff = em.create(self.initial_staff(served), self.strategy.empathy, cfg.behaviour, streams.setup("workforce"))
         for f, skill, engagement, tenure in zip(staff.firm.tolist(), staff.skill.tolist(), staff.engagement.tolist(),

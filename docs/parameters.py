@@ -52,6 +52,8 @@ SOURCES: dict[str, str] = {
     "market.relationship_need": ASSUMPTION,
     "market.price_driven_need": ASSUMPTION,
     "market.need_spread": ASSUMPTION,
+    "market.response_spread": ASSUMPTION + "; response styles: Baumgartner & Steenkamp 2001; the value keeps the "
+    "most empathetic shops' NPS below saturation (about 70 rather than 97)",
     "market.relationship_price_sensitivity": ASSUMPTION,
     "market.price_driven_price_sensitivity": ASSUMPTION,
     "market.visit_rate": SCENARIO,

@@ -94,6 +94,11 @@ class CustomerAgent(mesa.Agent):
         return float(self.model.customers.attachment[self.index])
 
     @property
+    def response_style(self) -> float:
+        """How much higher (or lower) than others this customer rates any firm."""
+        return float(self.model.customers.response[self.index])
+
+    @property
     def neighbours(self) -> list[int]:
         g = self.model.graph
         return g.indices[g.indptr[self.index] : g.indptr[self.index + 1]].tolist()

@@ -87,6 +87,7 @@ class MarketConfig:
     relationship_need: float = _num(0.7, 0, 1, "mean empathy need, relationship-driven")
     price_driven_need: float = _num(0.15, 0, 1, "mean empathy need, price-driven")
     need_spread: float = _num(0.1, 0, 0.5, "std of individual empathy need")
+    response_spread: float = _num(0.15, 0, 0.5, "std of customers' personal offset when rating a firm")
     relationship_price_sensitivity: float = _num(0.5, 0, 50, "price weight, relationship-driven")
     price_driven_price_sensitivity: float = _num(2.5, 0, 50, "price weight, price-driven")
     visit_rate: float = _num(0.6, 0, 1, "chance a customer visits in a week")

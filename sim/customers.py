@@ -41,6 +41,7 @@ class Customers:
     value: np.ndarray  # float32: margin of the current relationship, discounted to step 0
     last_event: np.ndarray  # int8: EVENT_* of the latest encounter
     buzz: np.ndarray  # float32 (firms, n): remembered word of mouth about each firm
+    response: np.ndarray  # float32: personal offset when rating a firm (response style); static
 
     @property
     def n(self) -> int:
@@ -62,17 +63,19 @@ def create(
     firm = np.where(served, pick, NO_FIRM).astype(np.int8)
     rep_quality, rep_empathy = reputation
     known = np.maximum(firm, 0)
+    attachment = np.where(served, 0.5 * rng.random(n), 0).astype(F32)
     return Customers(
         segment=segment,
         need=need,
         firm=firm,
         quality=np.where(served, rep_quality[known], 0).astype(F32),
         felt_empathy=np.where(served, rep_empathy[known], 0).astype(F32),
-        attachment=np.where(served, 0.5 * rng.random(n), 0).astype(F32),
+        attachment=attachment,
         since=np.full(n, INITIAL_COHORT, dtype=np.int32),
         value=np.zeros(n, dtype=F32),
         last_event=np.zeros(n, dtype=np.int8),
         buzz=np.zeros((firms, n), dtype=F32),
+        response=(market.response_spread * rng.standard_normal(n)).astype(F32),
     )
 
 
@@ -102,12 +105,15 @@ def satisfaction(c: Customers, idx: np.ndarray | slice, returns: float) -> np.nd
 def recommendation(c: Customers, satisfied: np.ndarray, b: BehaviourConfig) -> np.ndarray:
     """Willingness to recommend in [0,1] (the NPS question / 10): satisfaction lifted by attachment.
 
-    recommend = s + w a (1 - s), with s the satisfaction, a the attachment, w `nps_attachment`.
+    recommend = clip(s + w a (1 - s) + rho, 0, 1), with s the satisfaction, a the attachment,
+    w `nps_attachment` and rho the customer's response style: some rate every firm higher or lower
+    than others would (`market.response_spread`; 0 turns it off).
     """
     r = F32(b.nps_attachment) * c.attachment
     r *= 1 - satisfied
     r += satisfied
-    return r
+    r += c.response
+    return np.clip(r, 0, 1, out=r)
 
 
 @dataclass

@@ -150,6 +150,13 @@ def test_empathy_pays_less_in_a_price_driven_market():
     assert relationship_market[1] > 1.1 * price_market[1]
 
 
+def test_response_styles_keep_an_empathetic_shops_nps_below_saturation():
+    """Without response styles nearly every satisfied customer of an empathetic shop is a promoter."""
+    with_styles = np.mean([focal(run("firm.empathy=0.9", seed=s), "nps") for s in SEEDS])
+    without = np.mean([focal(run("firm.empathy=0.9", "market.response_spread=0", seed=s), "nps") for s in SEEDS])
+    assert without > with_styles + 10
+
+
 def focal_rows(result):
     return result.table[result.table.firm == "Focal"]
 
