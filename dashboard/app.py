@@ -194,12 +194,21 @@ def Controls() -> None:
                 LeverSlider(f"focal-{label}", chosen["firm"][lever], lever,
                             lambda v, label=label, lever=lever: set_lever([label], "firm", lever, v))
     if levers:
+        running = frame.value.runs["A"].levers if frame.value is not None else {}
         with solara.Card("Competitors", margin=0):
             for key in [k for k in levers["A"] if k != "firm"]:
                 with solara.Details(firm_names.get(key, key), expand=False):
                     for lever in COMPETITOR_LEVERS:
                         LeverSlider(key.split(".")[-1], levers["A"][key][lever], lever,
                                     lambda v, key=key, lever=lever: set_lever(list(levers), key, lever, v))
+                    if moved := adapted(levers["A"][key], running.get(key, {})):
+                        solara.Text(f"Now, adapting: {moved}", classes=["adapted", f"adapted-{key.split('.')[-1]}"])
+
+
+def adapted(chosen: dict[str, float], running: dict[str, float]) -> str:
+    """The levers an adaptive competitor has moved away from its sliders, e.g. "price 0.81" ("" if none)."""
+    return ", ".join(f"{LEVER_LABELS[lever].lower()} {value:.2f}" for lever, value in running.items()
+                     if abs(value - chosen.get(lever, value)) > 1e-9)
 
 
 def tile(kpi: str, f: Frame) -> str:

@@ -69,6 +69,13 @@ def default_levers(cfg: SimConfig) -> Levers:
             for key, f in firms.items()}
 
 
+def running_levers(model: EmpathyMarket) -> Levers:
+    """The levers each firm runs now: an adaptive competitor moves its own price and automation."""
+    arrays = {lever: getattr(model.firms, ARRAY_OF.get(lever, lever)) for lever in FOCAL_LEVERS}
+    return {key: {lever: float(arrays[lever][i]) for lever in (FOCAL_LEVERS if key == "firm" else COMPETITOR_LEVERS)}
+            for i, key in enumerate(firm_keys(model.cfg))}
+
+
 def set_lever(model: EmpathyMarket, key: str, lever: str, value: float) -> None:
     """Change one firm's lever in a running model; it acts from the next week on."""
     value = check_value(f"{key}.{lever}", value)
@@ -84,6 +91,7 @@ class RunView:
     weekly: pd.DataFrame
     nodes: network_view.Nodes
     events: list[events.Event]
+    levers: Levers  # what each firm runs now (see running_levers)
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,6 +158,7 @@ class Session:
             weekly=kpis.weekly(table, weekly_discount(model.cfg)),
             nodes=network_view.observe(model, self.sample),
             events=events.explain(table, model.notes, model.cfg.run.burn_in),
+            levers=running_levers(model),
         )
 
 

@@ -246,6 +246,17 @@ def test_a_lever_moved_live_acts_from_the_next_week():
     assert focal_bot["moved"] > 2 * focal_bot["kept"]
 
 
+def test_competitors_adapting_their_own_levers_are_shown_beside_the_sliders():
+    levers = default_levers(compose(SMALL))
+    session = Session(SMALL, {"A": levers})
+    assert app.adapted(levers["competitors.big_box"], session.frame().runs["A"].levers["competitors.big_box"]) == ""
+    session.step(52)
+    running = session.frame().runs["A"].levers
+    notes = [app.adapted(levers[key], running[key]) for key in levers if key != "firm"]
+    assert any(notes), "no default competitor adapted within a year"
+    assert running["firm"] == levers["firm"]  # the focal firm moves only when the user does
+
+
 def test_a_lever_outside_its_range_is_refused_with_its_key():
     model = EmpathyMarket(compose(SMALL))
     with pytest.raises(ConfigError, match=r"firm.automation=1.5 is out of range"):
