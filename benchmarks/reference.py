@@ -27,7 +27,6 @@ from sim import firms as fi
 from sim import network
 from sim.choice import weekly_discount
 from sim.config import FirmConfig, SimConfig, all_firms, validate
-from sim.model import RESTAFF_EVERY
 from sim.rng import Streams
 
 
@@ -63,8 +62,9 @@ def churn_reason(current: Terms, chosen: Terms, to_rival: bool, last_event: int)
 
 @dataclass(slots=True)
 class Contact:
-    """A visit's contact with the firm: its kind, who met it first, and the person serving it."""
+    """A week's contacts with the firm: how many, their kind, who met them first, and the person serving them."""
 
+    contacts: int
     emotional: bool
     bot: bool
     handed_over: bool
@@ -83,7 +83,9 @@ class Firm(mesa.Agent):
         quality, empathy = model.strategy.reputation  # as the population draw read it
         self.reputation_quality, self.reputation_empathy = float(quality[index]), float(empathy[index])
         self.human_since_restaff = 0
-        self.weekly_retention: list[float] = []
+        self.customer_weeks = self.churned_total = self.answers = self.net_promoters = 0
+        self.employee_weeks = self.quits_total = self.referrals = 0
+        self.burnout_total = 0.0
         self.relationships = self.closed_value = 0.0
         self.churn_by_reason = [0] * len(cu.CHURN_REASONS)
 
@@ -94,10 +96,12 @@ class Firm(mesa.Agent):
         self.automation = float(m.strategy.automation[i])
         self.bot_handover = float(m.strategy.bot_handover[i])
         self.bot_quality = float(m.strategy.bot_quality[i])
-        self.failure_rate = float(fi.failure_rate(m.strategy, m.week, m.cfg.market.failure_rate)[i])
+        self.failure_rate = float(fi.failure_rate(m.strategy, m.week - m.cfg.run.burn_in,
+                                                  m.cfg.market.failure_rate)[i])
         self.margin = m.cfg.market.basket * (self.price - self.config.unit_cost) / (1 + m.discount) ** m.week
         self.at_start = self.customers
         self.churned = self.visits = self.bot_contacts = self.human_contacts = self.hires = 0
+        self.promoters = self.detractors = self.praise = self.quits = 0
         self.week_closed_value = 0.0
         self.acquisitions = [0] * len(cu.CHANNELS)
         self.team: list[Employee] = []
@@ -110,24 +114,35 @@ class Firm(mesa.Agent):
         """Ask the customers, after this week's service, how good and how caring the firm is."""
         self.surveyed = (statistics.fmean(x.quality for x in members),
                          statistics.fmean(x.felt_empathy for x in members)) if members else None
+        b = self.model.cfg.behaviour
+        answers = [x.recommendation() for x in members]
+        self.promoters = sum(r >= b.promoter_threshold for r in answers)
+        self.detractors = sum(r < b.detractor_threshold for r in answers)
 
-    def close_books(self, customers: int, staff: int, prospects: int) -> None:
-        """Take the surveyed reputation, book the profit, record the week's retention."""
+    def close_books(self, customers: int, staff: list[Employee], prospects: int) -> None:
+        """Take the surveyed reputation, book the profit, record the week's counts."""
         m, c = self.model, self.config
         self.customers = customers
         if self.surveyed:
             self.reputation_quality, self.reputation_empathy = self.surveyed
         basket = m.cfg.market.basket
-        costs = (self.visits * basket * c.unit_cost + staff * (c.wage + c.empathy_cost * self.empathy)
+        costs = (self.visits * basket * c.unit_cost + len(staff) * (c.wage + c.empathy_cost * self.empathy)
                  + self.automation * c.automation_cost + self.bot_contacts * c.bot_contact_cost
                  + c.advertising * prospects * c.ad_cost + self.hires * c.hire_cost
                  + self.acquisitions[cu.REFERRAL] * c.referral_bonus + c.fixed_cost)
         m.strategy.profit_since_review[self.index] += self.visits * basket * self.price - costs
         if m.week < m.cfg.run.burn_in:
             return
-        if not self.weekly_retention:  # the relationships open when recording starts
+        if m.week == m.cfg.run.burn_in:  # the relationships open when recording starts
             self.relationships = self.at_start
-        self.weekly_retention.append(1 - self.churned / self.at_start if self.at_start else 1.0)
+        self.customer_weeks += self.at_start
+        self.churned_total += self.churned
+        self.answers += customers
+        self.net_promoters += self.promoters - self.detractors
+        self.employee_weeks += len(staff)
+        self.burnout_total += sum(e.burnout for e in staff)
+        self.quits_total += self.quits
+        self.referrals += self.praise
         self.relationships += sum(self.acquisitions)
         self.closed_value += self.week_closed_value
 
@@ -201,23 +216,27 @@ class Customer(mesa.Agent):
         firm.acquisitions[channel] += 1
 
     def visit(self) -> None:
-        """Maybe visit: a routine or emotional contact, met first by a bot or by a person."""
+        """Visit a Poisson number of times; the week's contacts, if any, meet a bot or a person."""
         m, firm, draw = self.model.cfg.market, self.firm, self.random.random
-        self.contact = None
-        if firm is None or draw() >= m.visit_rate:
+        self.contact, self.purchases = None, 0
+        if firm is None:
             return
-        emotional = draw() < m.emotional_share + firm.failure_rate
+        self.purchases = int(self.model.rng.poisson(m.visit_rate))
+        contacts = sum(draw() < m.contacts_per_visit for _ in range(self.purchases))
+        firm.visits += self.purchases
+        if contacts == 0:
+            return
+        emotional = draw() < 1 - (1 - min(m.emotional_share + firm.failure_rate, 1)) ** contacts
         bot = draw() < firm.automation
         handed_over = bot and emotional and draw() < firm.bot_handover
         server = None
         if not bot or handed_over:
             server = firm.serve_with()
             if server is not None:
-                server.take(emotional)
-        self.contact = Contact(emotional, bot, handed_over, server)
-        firm.visits += 1
-        firm.bot_contacts += bot
-        firm.human_contacts += not bot or handed_over
+                server.take(contacts, emotional)
+        self.contact = Contact(contacts, emotional, bot, handed_over, server)
+        firm.bot_contacts += contacts * bot
+        firm.human_contacts += contacts * (not bot or handed_over)
 
     def experience(self) -> None:
         """Live this week's contact: perceptions, attachment, the relationship's value."""
@@ -225,6 +244,7 @@ class Customer(mesa.Agent):
         if firm is None:
             return
         self.attachment *= 1 - b.attachment_decay
+        self.value += self.purchases * firm.margin
         if contact is None:
             return
         frustrated = contact.bot and contact.emotional and not contact.handed_over and b.bot_frustration > 0
@@ -238,8 +258,9 @@ class Customer(mesa.Agent):
         else:
             quality = contact.server.quality_now - b.handover_penalty * contact.handed_over
             empathy = contact.server.empathy_now
-            if contact.emotional:
-                p_recover = (1 - b.recovery_empathy) * quality + b.recovery_empathy * empathy
+            if contact.emotional:  # an upset customer who needs empathy is won back by it, others by a fix
+                weight = b.recovery_empathy * self.need
+                p_recover = (1 - weight) * quality + weight * empathy
                 if self.random.random() < p_recover:
                     quality, event = min(quality + b.recovery_bonus, 1.0), cu.EVENT_RECOVERED
                 else:
@@ -250,7 +271,6 @@ class Customer(mesa.Agent):
             self.felt_empathy += b.learning_rate * (empathy - self.felt_empathy)
         self.attachment += b.attachment_rate * self.need * empathy * (1 - self.attachment)
         self.last_event = event
-        self.value += firm.margin
 
     def recommendation(self) -> float:
         """Willingness to recommend: satisfaction lifted by attachment, shifted by the customer's response style."""
@@ -277,6 +297,8 @@ class Customer(mesa.Agent):
             sign = -1
         else:
             return
+        if sign > 0:
+            firm.praise += len(self.model.graph[self.node])
         for node in self.model.graph[self.node]:
             listener = self.model.customer_at[node]
             listener.buzz[firm.index] += sign
@@ -312,18 +334,17 @@ class Employee(mesa.Agent):
     model: ReferenceMarket
 
     def __init__(self, model: ReferenceMarket, employer: Firm, status: int, skill: float = 0.0,
-                 engagement: float = 0.0, tenure: int = 0, refill_at: int = 0) -> None:
+                 engagement: float = 0.0, tenure: int = 0, refill_at: int = 0, disposition: float = 0.0) -> None:
         super().__init__(model)
         self.employer, self.status, self.skill, self.engagement = employer, status, skill, engagement
+        self.disposition = disposition
         self.tenure, self.refill_at, self.burnout = tenure, refill_at, 0.0
         self.routine = self.emotional = 0
 
-    def take(self, emotional: bool) -> None:
-        """Take one human contact this week."""
-        if emotional:
-            self.emotional += 1
-        else:
-            self.routine += 1
+    def take(self, contacts: int, emotional: bool) -> None:
+        """Take a customer's week of contacts: one emotional if the encounter is, the rest routine."""
+        self.emotional += emotional
+        self.routine += contacts - emotional
 
     def get_ready(self) -> None:
         """The quality and empathy this person gives this week: competence, engagement, burnout, load."""
@@ -345,8 +366,8 @@ class Employee(mesa.Agent):
             strain = effort / capacity
             burn_target = min(max((strain - b.burnout_threshold) / (1 - b.burnout_threshold), 0), 1)
             self.burnout += b.burnout_rate * (burn_target - self.burnout)
-            target = (self.model.engagement_target(empathy) - b.overload_effect * max(load - 1, 0)
-                      - b.burnout_drag * self.burnout)
+            demands = b.overload_effect * max(load - 1, 0) + b.burnout_drag * self.burnout
+            target = self.model.resources(self.employer) - demands + self.disposition
             self.engagement += b.engagement_rate * (min(max(target, 0), 1) - self.engagement)
             self.skill += b.training_rate * empathy * (1 - self.skill)
             self.tenure += 1
@@ -356,18 +377,21 @@ class Employee(mesa.Agent):
         """The disengaged and burnt out quit; a vacancy whose search is over is filled by a new hire."""
         m, b = self.model, self.model.cfg.behaviour
         if self.status == em.ACTIVE:
-            p_quit = b.base_quit + b.quit_disengaged * (1 - self.engagement) ** 2 + b.quit_burnout * self.burnout**2
+            push = b.base_quit + b.quit_disengaged * (1 - self.engagement) ** 2 + b.quit_burnout * self.burnout**2
+            p_quit = min(push * m.pay(self.employer) ** -b.pay_quit_elasticity, 1)  # the well paid stay
             if self.random.random() < p_quit:
                 self.status, self.refill_at = em.VACANT, m.week + m.search_weeks()
+                self.employer.quits += 1
         if self.status == em.VACANT and self.refill_at <= m.week:
             self.hire()
 
     def hire(self) -> None:
-        """A new person: skill from the firm's hiring, rested, engaged as leadership makes them, learning the job."""
+        """A new person: skill from the firm's hiring, a disposition of their own, rested, learning the job."""
         b, empathy = self.model.cfg.behaviour, self.employer.empathy
         mean_skill = b.hire_skill_base + b.hire_skill_empathy * empathy
-        self.skill = min(max(mean_skill + 0.1 * self.random.gauss(0, 1), 0), 1)
-        self.engagement = self.model.engagement_target(empathy)
+        self.skill = min(max(mean_skill + b.hire_skill_spread * self.random.gauss(0, 1), 0), 1)
+        self.disposition = b.engagement_spread * self.random.gauss(0, 1)
+        self.engagement = min(max(self.model.resources(self.employer) + self.disposition, 0), 1)
         self.status, self.burnout, self.tenure = em.ACTIVE, 0.0, 0
         self.employer.hires += 1
 
@@ -384,7 +408,7 @@ class ReferenceMarket(mesa.Model):
         self.buzz_weight = cfg.wom.buzz_weight if cfg.wom.enabled else 0.0
         self.unadvertised = math.prod(1 - f.advertising for f in all_firms(cfg))  # chance no advert reaches one
         streams = Streams(cfg.seed)
-        self.strategy = fi.create(all_firms(cfg))
+        self.strategy = fi.create(all_firms(cfg), cfg.behaviour.initial_reputation_quality)
         start = cu.create(cfg.market, self.strategy.per_firm("initial_share"), self.strategy.reputation,
                           streams.setup("population"))
         self.graph = network.build(cfg.network, cfg.market.customers, streams.setup("graph")).to_networkx()
@@ -396,10 +420,13 @@ class ReferenceMarket(mesa.Model):
             for node, (segment, need, f, q, e, a, since, response)
             in enumerate(zip(*(getattr(start, k).tolist() for k in columns), strict=True))
         ]
-        staff = em.create(self.initial_staff(served), self.strategy.empathy, cfg.behaviour, streams.setup("workforce"))
-        for f, skill, engagement, tenure in zip(staff.firm.tolist(), staff.skill.tolist(), staff.engagement.tolist(),
-                                                staff.tenure.tolist(), strict=True):
-            Employee(self, self.firm_list[f], em.ACTIVE, skill, engagement, tenure)
+        self.pay_ratio = em.pay_ratio(self.strategy.per_firm("wage"), cfg.market.market_wage)
+        staff = em.create(self.initial_staff(served), self.strategy.empathy, self.pay_ratio, cfg.behaviour,
+                          streams.setup("workforce"))
+        for f, skill, engagement, tenure, disposition in zip(
+                staff.firm.tolist(), staff.skill.tolist(), staff.engagement.tolist(), staff.tenure.tolist(),
+                staff.disposition.tolist(), strict=True):
+            Employee(self, self.firm_list[f], em.ACTIVE, skill, engagement, tenure, disposition=disposition)
         self.firms = self.agents_by_type[Firm]
         self.customers = self.agents_by_type[Customer]
         self.employees = self.agents_by_type[Employee]  # staff_needed keeps at least one job per firm
@@ -408,14 +435,19 @@ class ReferenceMarket(mesa.Model):
     def initial_staff(self, served: np.ndarray) -> np.ndarray:
         """Fixed headcounts where configured, else sized to the expected human contacts (sim's sizing)."""
         m, s = self.cfg.market, self.strategy
-        contacts = served * m.visit_rate * fi.expected_human_share(s, m.emotional_share + m.failure_rate)
+        contacts = served * m.visit_rate * m.contacts_per_visit * fi.expected_human_share(
+            s, m.emotional_share + m.failure_rate)
         sized = fi.staff_needed(contacts, s.per_firm("capacity"), self.cfg.behaviour.target_utilisation)
         return np.array([c.staff if c.staff is not None else n for c, n in zip(s.configs, sized, strict=True)])
 
-    def engagement_target(self, empathy: float) -> float:
-        """Engagement an unstrained employee settles at under a leadership of this empathy."""
+    def pay(self, firm: Firm) -> float:
+        """The firm's wage relative to the market wage."""
+        return float(self.pay_ratio[firm.index])
+
+    def resources(self, firm: Firm) -> float:
+        """Job resources (Job Demands-Resources): base, empathetic leadership, pay against the market."""
         b = self.cfg.behaviour
-        return min(max(b.engagement_base + b.leadership_effect * empathy, 0), 1)
+        return b.engagement_base + b.leadership_effect * firm.empathy + b.pay_engagement * math.log(self.pay(firm))
 
     def search_weeks(self) -> int:
         """Weeks a new vacancy stays open: geometric with mean `hire_weeks`."""
@@ -442,7 +474,7 @@ class ReferenceMarket(mesa.Model):
         self.customers.do("consider_adopting")
         self.close_books()
         self.week += 1
-        if self.week % RESTAFF_EVERY == 0:
+        if self.week % cfg.behaviour.restaff_every == 0:
             self.restaff()
         if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
             now = np.array([f.customers for f in self.firm_list])
@@ -453,14 +485,14 @@ class ReferenceMarket(mesa.Model):
     def close_books(self) -> None:
         """Each firm counts its customers and staff and books the week."""
         customers = self.customers.groupby("firm", "list").count()
-        staff = self.employees.select(lambda e: e.status == em.ACTIVE).groupby("employer", "list").count()
+        staff = self.employees.select(lambda e: e.status == em.ACTIVE).groupby("employer", "list").groups
         for firm in self.firm_list:
             firm.human_since_restaff += firm.human_contacts
-            firm.close_books(customers.get(firm, 0), staff.get(firm, 0), self.prospects)
+            firm.close_books(customers.get(firm, 0), staff.get(firm, []), self.prospects)
 
     def restaff(self) -> None:
         """Firms that staff to demand open vacancies for the recent human contacts, or close vacancies."""
-        contacts = np.array([f.human_since_restaff for f in self.firm_list]) / RESTAFF_EVERY
+        contacts = np.array([f.human_since_restaff for f in self.firm_list]) / self.cfg.behaviour.restaff_every
         needed = fi.staff_needed(contacts, self.strategy.per_firm("capacity"), self.cfg.behaviour.target_utilisation)
         jobs = self.employees.groupby("employer", "list").groups
         for firm, target in zip(self.firm_list, needed.tolist(), strict=True):
@@ -478,16 +510,21 @@ class ReferenceMarket(mesa.Model):
         for _ in range(self.cfg.run.steps + self.cfg.run.burn_in if steps is None else steps):
             self.step()
 
-    def kpis(self) -> dict[str, dict[str, float | dict[str, int]]]:
-        """Per firm, as in summary.json: annualised retention, final market share, realised CLTV, churn by reason."""
+    def kpis(self) -> dict[str, dict[str, float | dict[str, int] | None]]:
+        """Per firm, as in summary.json: retention, market share, CLTV, NPS, burnout, staff turnover, referrals,
+        churn by reason (rates pooled over the recorded weeks; None where there was nothing to measure)."""
         total = max(sum(f.customers for f in self.firm_list), 1)
         open_value = self.customers.groupby("firm", "list").map(
             lambda group: sum(c.value * (1 + self.discount) ** c.since for c in group))
         out = {}
         for f in self.firm_list:
-            weekly = [min(max(r, 1e-12), 1) for r in f.weekly_retention]
+            weeks = f.customer_weeks
             out[f.config.name] = {
-                "retention_rate": math.exp(statistics.fmean(map(math.log, weekly)) * 52) if weekly else 1.0,
+                "retention_rate": (1 - f.churned_total / weeks) ** 52 if weeks else None,
+                "nps": 100 * f.net_promoters / f.answers if f.answers else None,
+                "employee_burnout": f.burnout_total / f.employee_weeks if f.employee_weeks else None,
+                "employee_turnover": 52 * f.quits_total / f.employee_weeks if f.employee_weeks else None,
+                "referrals_sent": f.referrals,
                 "market_share": f.customers / total,
                 "cltv": (f.closed_value + open_value.get(f, 0.0)) / max(f.relationships, 1),
                 "churn_by_reason": dict(zip(cu.CHURN_REASONS, f.churn_by_reason, strict=True)),

@@ -27,6 +27,7 @@ class Moves:
     """This week's churn and switching, per firm."""
 
     churn: np.ndarray  # int (firms, reasons): customers lost, by reason
+    churn_by_segment: np.ndarray  # int (firms, segments, reasons): customers lost, by segment and reason
     switched_in: np.ndarray  # int (firms,): customers won from a rival
     closed_value: np.ndarray  # float (firms,): value of the relationships that ended
     closed: np.ndarray  # int (firms,): relationships that ended
@@ -65,9 +66,12 @@ def reconsider(c: Customers, firms: Firms, cfg: SimConfig, step: int, rng: np.ra
     switchers = reviewing[moved][dest[moved] < nf]
     to_firm = dest[moved][dest[moved] < nf]
     cu.start_relationship(c, switchers, to_firm, step, firms.reputation)
-    churn = np.bincount(from_firm * len(cu.CHURN_REASONS) + reasons, minlength=nf * len(cu.CHURN_REASONS))
+    nr, ns = len(cu.CHURN_REASONS), len(cu.SEGMENTS)
+    segment = c.segment[leavers].astype(np.int64)
+    by_segment = np.bincount((from_firm * ns + segment) * nr + reasons, minlength=nf * ns * nr).reshape(nf, ns, nr)
     return Moves(
-        churn=churn.reshape(nf, len(cu.CHURN_REASONS)),
+        churn=by_segment.sum(axis=1),
+        churn_by_segment=by_segment,
         switched_in=np.bincount(to_firm, minlength=nf),
         closed_value=np.bincount(from_firm, weights=value, minlength=nf),
         closed=np.bincount(from_firm, minlength=nf),

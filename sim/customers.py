@@ -17,6 +17,7 @@ from sim.config import BehaviourConfig, MarketConfig
 NO_FIRM = -1
 INITIAL_COHORT = -1  # `since` of the customers served at the start: they joined just before week 0
 PRICE_DRIVEN, RELATIONSHIP_DRIVEN = 0, 1
+SEGMENTS = ("price_driven", "relationship_driven")
 # last service event of a customer, the memory behind "bot frustration" as a churn reason
 EVENT_NONE, EVENT_BOT_FRUSTRATION, EVENT_FAILED, EVENT_RECOVERED = 0, 1, 2, 3
 CHURN_REASONS = ("indifference", "price", "poor_service", "bot_frustration", "competitor_pull", "other")
@@ -56,7 +57,7 @@ def create(
     n, firms = market.customers, len(initial_share)
     segment = np.where(rng.random(n) < market.price_driven_share, PRICE_DRIVEN, RELATIONSHIP_DRIVEN).astype(np.int8)
     mean_need = np.where(segment == PRICE_DRIVEN, market.price_driven_need, market.relationship_need)
-    need = np.clip(mean_need + market.need_spread * rng.standard_normal(n), 0, 1).astype(F32)
+    need = draw_need(mean_need, market.need_spread, rng)
     served = rng.random(n) < market.initial_adoption
     share = initial_share / initial_share.sum() if initial_share.sum() > 0 else np.full(firms, 1 / firms)
     pick = np.minimum(np.searchsorted(np.cumsum(share), rng.random(n), side="right"), firms - 1)
@@ -77,6 +78,20 @@ def create(
         buzz=np.zeros((firms, n), dtype=F32),
         response=(market.response_spread * rng.standard_normal(n)).astype(F32),
     )
+
+
+def draw_need(mean: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """Each customer's empathy need: Beta-distributed around its segment's mean.
+
+    `spread` is the standard deviation at a mean of 1/2; like any share, a need's spread narrows
+    towards 0 and 1 (sd = sqrt(m (1 - m) / (kappa + 1)), kappa = 1 / (4 spread^2) - 1), so a
+    price-driven segment with a mean need near 0 has no tail of customers who want warmth.
+    """
+    inner = (mean > 0) & (mean < 1) & (spread > 0)
+    kappa = 1 / (4 * spread**2) - 1 if spread > 0 else 0.0
+    m = np.where(inner, mean, 0.5)
+    drawn = rng.beta(m * kappa, (1 - m) * kappa) if spread > 0 else m
+    return np.where(inner, drawn, mean).astype(F32)
 
 
 def felt(empathy: np.ndarray, returns: float) -> np.ndarray:

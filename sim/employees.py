@@ -1,8 +1,10 @@
 """Employees: a workforce of slots per firm, their skill, engagement and burnout, quits and hires.
 
 A slot is active (someone works there), vacant (being re-filled) or closed. Employees serve the
-human contacts the service process assigns them; their strain from emotional labour drives
-burnout, overload and burnout drain engagement, and the disengaged or burnt out quit.
+human contacts the service process assigns them. Engagement is an outcome of the job, after the
+Job Demands-Resources model (Bakker & Demerouti 2007): resources (empathetic leadership, pay
+against the market wage, the person's own disposition) raise it; demands (overload, and burnout
+from the strain of emotional labour) drain it. The disengaged, the burnt out and the underpaid quit.
 `EmployeeAgent` in `sim.agents` is the per-employee view.
 """
 
@@ -27,6 +29,7 @@ class Workforce:
     status: np.ndarray  # int8: CLOSED, ACTIVE or VACANT
     skill: np.ndarray  # float32 in [0,1]: empathy skill (hiring, training)
     engagement: np.ndarray  # float32 in [0,1]
+    disposition: np.ndarray  # float32: personal engagement offset, drawn at hire (trait engagement)
     burnout: np.ndarray  # float32 in [0,1]
     tenure: np.ndarray  # int32: weeks in the job
     refill_at: np.ndarray  # int32: step a vacancy is filled
@@ -53,26 +56,42 @@ class Workforce:
 def hire_skill(empathy: np.ndarray, b: BehaviourConfig, rng: np.random.Generator) -> np.ndarray:
     """Empathy skill of new hires: empathetic hiring selects for it."""
     mean = b.hire_skill_base + b.hire_skill_empathy * empathy
-    return np.clip(mean + 0.1 * rng.standard_normal(len(empathy)), 0, 1).astype(F32)
+    return np.clip(mean + b.hire_skill_spread * rng.standard_normal(len(empathy)), 0, 1).astype(F32)
 
 
-def engagement_target(empathy: np.ndarray, b: BehaviourConfig) -> np.ndarray:
-    """Engagement an unstrained employee settles at under a leadership of this empathy."""
-    return np.clip(b.engagement_base + b.leadership_effect * empathy, 0, 1)
+def pay_ratio(wage: np.ndarray, market_wage: float) -> np.ndarray:
+    """Pay relative to the local market wage (1 = the going rate); floored so that unpaid work is finite."""
+    return np.maximum(np.asarray(wage, dtype=np.float64), 1e-3 * market_wage) / market_wage
 
 
-def create(staff: np.ndarray, empathy: np.ndarray, b: BehaviourConfig, rng: np.random.Generator) -> Workforce:
-    """The starting staff: a mix of tenures, skills grown by past training."""
+def resources(empathy: np.ndarray, pay: np.ndarray, b: BehaviourConfig) -> np.ndarray:
+    """Engagement the job's resources support: base, empathetic leadership, pay against the market.
+
+    resources = engagement_base + leadership_effect * empathy + pay_engagement * ln(pay ratio).
+    """
+    return b.engagement_base + b.leadership_effect * empathy + b.pay_engagement * np.log(pay)
+
+
+def engagement_target(resources: np.ndarray, disposition: np.ndarray) -> np.ndarray:
+    """Engagement an unstrained employee settles at: the job's resources plus the person's disposition."""
+    return np.clip(resources + disposition, 0, 1)
+
+
+def create(staff: np.ndarray, empathy: np.ndarray, pay: np.ndarray, b: BehaviourConfig,
+           rng: np.random.Generator) -> Workforce:
+    """The starting staff: a mix of tenures, skills grown by past training, engagement at its resting level."""
     firm = np.repeat(np.arange(len(staff)), staff).astype(np.int16)
     n = len(firm)
     tenure = rng.integers(0, 156, n).astype(np.int32)
     skill = hire_skill(empathy[firm], b, rng)
     trained = 1 - (1 - b.training_rate * empathy[firm]) ** tenure
+    disposition = (b.engagement_spread * rng.standard_normal(n)).astype(F32)
     return Workforce(
         firm=firm,
         status=np.full(n, ACTIVE, dtype=np.int8),
         skill=(skill + (1 - skill) * trained).astype(F32),
-        engagement=engagement_target(empathy[firm], b).astype(F32),
+        engagement=engagement_target(resources(empathy, pay, b)[firm], disposition).astype(F32),
+        disposition=disposition,
         burnout=np.zeros(n, dtype=F32),
         tenure=tenure,
         refill_at=np.zeros(n, dtype=np.int32),
@@ -120,13 +139,17 @@ def strain(routine: np.ndarray, emotional: np.ndarray, capacity: np.ndarray, emp
 
 
 def update_wellbeing(w: Workforce, load: np.ndarray, strain_now: np.ndarray, empathy: np.ndarray,
-                     b: BehaviourConfig) -> None:
-    """Burnout follows strain above a threshold; engagement follows leadership, overload, burnout."""
+                     support: np.ndarray, b: BehaviourConfig) -> None:
+    """Burnout follows strain above a threshold; engagement follows resources minus demands.
+
+    `support` is each slot's job resources (see `resources`); demands are overload and burnout.
+    """
     on = w.active()
     burn_target = np.clip((strain_now - b.burnout_threshold) / (1 - b.burnout_threshold), 0, 1)
     w.burnout[on] += (b.burnout_rate * (burn_target - w.burnout))[on].astype(F32)
-    target = engagement_target(empathy, b) - b.overload_effect * np.maximum(load - 1, 0) - b.burnout_drag * w.burnout
-    w.engagement[on] += (b.engagement_rate * (np.clip(target, 0, 1) - w.engagement))[on].astype(F32)
+    demands = b.overload_effect * np.maximum(load - 1, 0) + b.burnout_drag * w.burnout
+    target = engagement_target(support - demands, w.disposition)
+    w.engagement[on] += (b.engagement_rate * (target - w.engagement))[on].astype(F32)
     w.skill[on] += (b.training_rate * empathy * (1 - w.skill))[on].astype(F32)
     w.tenure[on] += 1
 
@@ -141,43 +164,58 @@ class Work:
 
 
 def work(w: Workforce, routine: np.ndarray, emotional: np.ndarray, capacity: np.ndarray, empathy: np.ndarray,
-         b: BehaviourConfig, step: int, rng: np.random.Generator) -> Work:
+         pay: np.ndarray, b: BehaviourConfig, step: int, rng: np.random.Generator) -> Work:
     """Employees absorb the week's contacts: wellbeing changes, some quit, vacancies refill.
 
-    `capacity` and `empathy` are per firm; `routine` and `emotional` are contacts per slot.
+    `capacity`, `empathy` and `pay` (relative to the market wage) are per firm; `routine` and
+    `emotional` are contacts per slot.
     """
     slot_capacity, slot_empathy = capacity[w.firm], empathy[w.firm]
     load = (routine + emotional) / slot_capacity
-    update_wellbeing(w, load, strain(routine, emotional, slot_capacity, slot_empathy, b), slot_empathy, b)
-    quits, hires = quit_and_hire(w, step, empathy, b, rng)
+    support = resources(empathy, pay, b)
+    update_wellbeing(w, load, strain(routine, emotional, slot_capacity, slot_empathy, b), slot_empathy,
+                     support[w.firm], b)
+    quits, hires = quit_and_hire(w, step, empathy, pay, support, b, rng)
     return Work(load=load, quits=quits, hires=hires)
 
 
-def quit_and_hire(w: Workforce, step: int, empathy: np.ndarray, b: BehaviourConfig,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Employees quit with a chance rising with disengagement and burnout; vacancies refill.
+def quit_chance(engagement: np.ndarray, burnout: np.ndarray, pay: np.ndarray, b: BehaviourConfig) -> np.ndarray:
+    """Weekly quit chance: disengagement and burnout push people out, pay above the market holds them.
 
-    p_quit = base_quit + quit_disengaged (1 - engagement)^2 + quit_burnout burnout^2 per week.
+    p_quit = min(1, (base_quit + quit_disengaged (1 - engagement)^2 + quit_burnout burnout^2)
+                    * pay^-pay_quit_elasticity)
+    (an efficiency-wage effect: quits fall as pay rises above the going rate).
+    """
+    push = b.base_quit + b.quit_disengaged * (1 - engagement) ** 2 + b.quit_burnout * burnout**2
+    return np.minimum(push * pay ** -b.pay_quit_elasticity, 1)
+
+
+def quit_and_hire(w: Workforce, step: int, empathy: np.ndarray, pay: np.ndarray, support: np.ndarray,
+                  b: BehaviourConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Employees quit (`quit_chance`); vacancies refill.
+
     A vacancy stays open a geometric number of weeks (mean `hire_weeks`); the new hire is less
     competent (tenure 0) and has the skill the firm's hiring selects. Returns (quits, hires) slots.
     """
     on = w.active()
-    p_quit = b.base_quit + b.quit_disengaged * (1 - w.engagement) ** 2 + b.quit_burnout * w.burnout**2
+    p_quit = quit_chance(w.engagement, w.burnout, pay[w.firm], b)
     u = rng.random(w.n)
     quits = np.flatnonzero(on & (u < p_quit))
     w.status[quits] = VACANT
     delay = rng.geometric(1 / (1 + b.hire_weeks), len(quits)) - 1
     w.refill_at[quits] = step + delay
     hires = np.flatnonzero((w.status == VACANT) & (w.refill_at <= step))
-    fill(w, hires, empathy, b, rng)
+    fill(w, hires, empathy, support, b, rng)
     return quits, hires
 
 
-def fill(w: Workforce, slots: np.ndarray, empathy: np.ndarray, b: BehaviourConfig, rng: np.random.Generator) -> None:
-    """New hires take the slots."""
+def fill(w: Workforce, slots: np.ndarray, empathy: np.ndarray, support: np.ndarray, b: BehaviourConfig,
+         rng: np.random.Generator) -> None:
+    """New hires take the slots: skill from the firm's hiring, their own disposition, rested."""
     w.status[slots] = ACTIVE
     w.skill[slots] = hire_skill(empathy[w.firm[slots]], b, rng)
-    w.engagement[slots] = engagement_target(empathy[w.firm[slots]], b)
+    w.disposition[slots] = (b.engagement_spread * rng.standard_normal(len(slots))).astype(F32)
+    w.engagement[slots] = engagement_target(support[w.firm[slots]], w.disposition[slots])
     w.burnout[slots] = 0
     w.tenure[slots] = 0
 
@@ -198,6 +236,6 @@ def restaff(w: Workforce, target: np.ndarray, step: int, b: BehaviourConfig,
     delay = (rng.geometric(1 / (1 + b.hire_weeks), n) - 1).astype(np.int32)
     extra = Workforce(
         firm=firm, status=np.full(n, VACANT, dtype=np.int8), skill=np.zeros(n, F32), engagement=np.zeros(n, F32),
-        burnout=np.zeros(n, F32), tenure=np.zeros(n, np.int32), refill_at=step + delay,
+        disposition=np.zeros(n, F32), burnout=np.zeros(n, F32), tenure=np.zeros(n, np.int32), refill_at=step + delay,
     )
     return Workforce(*(np.concatenate([getattr(w, k), getattr(extra, k)]) for k in w.__dataclass_fields__))

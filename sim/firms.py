@@ -52,8 +52,12 @@ class Firms:
         return self.reputation_quality.astype(np.float32), self.reputation_empathy.astype(np.float32)
 
 
-def create(configs: list[FirmConfig]) -> Firms:
-    """Firms from their configs; reputations start at what their strategy promises."""
+def create(configs: list[FirmConfig], initial_quality: float = 0.7) -> Firms:
+    """Firms from their configs; reputations start at what their strategy promises.
+
+    Reputed quality starts at `initial_quality` for all; reputed empathy at 0.3 + 0.4 empathy
+    (1 - automation). The warm-up (run.burn_in) replaces both with what customers experience.
+    """
     arr = {k: np.array([getattr(c, k) for c in configs], dtype=np.float64) for k in LEVERS}
     return Firms(
         configs=configs,
@@ -63,7 +67,7 @@ def create(configs: list[FirmConfig]) -> Firms:
         bot_quality=arr["bot_quality"],
         base_price=arr["price"].copy(),
         price=arr["price"].copy(),
-        reputation_quality=np.full(len(configs), 0.7),
+        reputation_quality=np.full(len(configs), initial_quality),
         reputation_empathy=0.3 + 0.4 * arr["empathy"] * (1 - arr["automation"]),
     )
 
@@ -133,5 +137,5 @@ def staff_needed(human_contacts: np.ndarray, capacity: np.ndarray, utilisation: 
 
 
 def expected_human_share(firms: Firms, emotional: float) -> np.ndarray:
-    """Share of contacts that reach a person: non-automated ones and emotional ones handed over."""
+    """Share of encounters that reach a person: non-automated ones and emotional ones handed over."""
     return 1 - firms.automation * (1 - emotional * firms.bot_handover)

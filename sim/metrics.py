@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim import customers as cu
 from sim.choice import weekly_discount
-from sim.config import BehaviourConfig
+from sim.config import BehaviourConfig, SimConfig
 from sim.customers import Customers
 from sim.employees import ACTIVE, VACANT, Work
 from sim.firms import COST_ITEMS
@@ -41,6 +41,14 @@ def _share(part: np.ndarray, whole: np.ndarray | float) -> np.ndarray:
 def customers_per_firm(c: Customers, firms: int) -> np.ndarray:
     """How many customers each firm serves now."""
     return np.array([np.count_nonzero(c.firm == f) for f in range(firms)])
+
+
+def customers_per_segment(c: Customers, firms: int) -> np.ndarray:
+    """How many customers of each segment each firm serves now: int (firms, segments)."""
+    served = c.firm >= 0
+    ns = len(cu.SEGMENTS)
+    code = c.firm[served].astype(np.int64) * ns + c.segment[served]
+    return np.bincount(code, minlength=firms * ns).reshape(firms, ns)
 
 
 def count_flags(group: np.ndarray, groups: int, flags: list[np.ndarray]) -> np.ndarray:
@@ -91,10 +99,14 @@ def survey(c: Customers, firms: int, b: BehaviourConfig) -> Survey:
 
 def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encounters, work: Work,
             survey: Survey, talk: Talk | None, adopted: Adoptions) -> Row:
-    """One week's KPIs per firm, computed from what happened and the agents' state."""
+    """One week's KPIs per firm, computed from what happened and the agents' state.
+
+    `at_start` holds each firm's customers per segment at the start of the week (firms, segments).
+    """
     c, fs, w, cfg = model.customers, model.firms, model.workforce, model.cfg
     nf = fs.n
     customers = customers_per_firm(c, nf)
+    started = at_start.sum(axis=1)
     revenue = enc.visits * cfg.market.basket * fs.price
     active = w.status == ACTIVE
     staff = np.bincount(w.firm[active], minlength=nf)
@@ -126,17 +138,25 @@ def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encou
         "acquisitions_switching": moves.switched_in,
         **{f"churn_{r}": moves.churn[:, i] for i, r in enumerate(cu.CHURN_REASONS)},
         "churned": churned,
-        "retention_rate": 1 - _share(churned, at_start),
+        "customers_at_start": started,
+        **{f"customers_at_start_{g}": at_start[:, j] for j, g in enumerate(cu.SEGMENTS)},
+        **{f"churn_{g}_{r}": moves.churn_by_segment[:, j, i] for j, g in enumerate(cu.SEGMENTS)
+           for i, r in enumerate(cu.CHURN_REASONS)},
+        "retention_rate": 1 - _share(churned, started),
         "visits": enc.visits,
+        "contacts": enc.contacts,
+        "encounters": enc.encounters,
         "bot_contacts": enc.bot_contacts,
         "human_contacts": enc.human_contacts,
         "emotional_contacts": enc.emotional,
         "bot_frustrations": enc.frustrated,
         "service_failures": enc.failed,
         "service_recoveries": enc.recovered,
-        "csat": _share(enc.satisfied, enc.visits),
+        "satisfied_encounters": enc.satisfied,
+        "csat": _share(enc.satisfied, enc.encounters),
         "promoters": survey.promoters,
         "detractors": survey.detractors,
+        "surveyed": survey.customers,
         "nps": 100 * _share(survey.promoters - survey.detractors, survey.customers),
         "satisfaction": survey.satisfaction,
         "perceived_quality": survey.quality,
@@ -197,70 +217,143 @@ class Recorder:
         return pd.DataFrame(columns)
 
 
+def ratio(part: float, whole: float) -> float | None:
+    """part / whole, or None (null in JSON) when there is nothing to measure."""
+    return part / whole if whole > 0 else None
+
+
+def annual_retention(churned: float, customer_weeks: float) -> float | None:
+    """Retention pooled over customer-weeks, annualised: (1 - churned / customer-weeks)^52."""
+    weekly = ratio(customer_weeks - churned, customer_weeks)
+    return None if weekly is None else weekly**52
+
+
+def annual_turnover(quits: float, employee_weeks: float) -> float | None:
+    """Staff turnover as an annual rate: quits per employee-year (BLS's separations / average employment)."""
+    rate = ratio(quits, employee_weeks)
+    return None if rate is None else 52 * rate
+
+
+def accounts(t: pd.DataFrame) -> dict[str, Any]:
+    """Revenue, each cost line, costs and profit over the rows of `t`."""
+    return {"revenue": float(t["revenue"].sum()),
+            "costs_by_category": {k: float(t[f"cost_{k}"].sum()) for k in COST_ITEMS},
+            "costs": float(t["costs"].sum()), "profit": float(t["profit"].sum())}
+
+
+def years(t: pd.DataFrame) -> list[dict[str, Any]]:
+    """One firm's year-by-year figures: accounts, customers at year end, retention, staff turnover.
+
+    Year k holds recorded weeks 52(k-1) .. 52k-1; a last, shorter year says how many weeks it has.
+    """
+    out = []
+    for k, year in t.groupby(t["step"] // 52, sort=True):
+        out.append({
+            "year": int(k) + 1, "weeks": len(year), **accounts(year),
+            "customers_end": int(year["customers"].iloc[-1]),
+            "retention_rate": annual_retention(year["churned"].sum(), year["customers_at_start"].sum()),
+            "employee_turnover": annual_turnover(year["quits"].sum(), year["employees"].sum()),
+        })
+    return out
+
+
 def summarise(model: EmpathyMarket, table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """The run's figures per firm (the public keys of summary.json, and more).
 
-    retention_rate: annualised product of weekly retention, (prod r_t)^(52/T); churn_rate = 1 - it.
+    Rates are pooled over the run, never means of weekly rates: retention over customer-weeks,
+    annualised; staff turnover per employee-year; NPS over survey answers; CSAT over encounters.
     cohort_retention: share of the customers a firm had when recording started still with it.
     cltv: realised value per relationship (discounted margin, to the relationship's start; open
     relationships count what they earned so far, including any burn-in); cltv_predicted =
-    m r / (1 + i - r) per week, m the mean weekly margin per customer, r the mean weekly retention.
-    employee_turnover: share of people employed during the run who quit. nps: mean weekly NPS.
-    An empty table (a run stopped before its first recorded week) gives zeros, never NaN.
+    m r / (1 + i - r) per week, m the gross margin per customer-week, r the pooled weekly retention.
+    A figure with nothing to measure (no customers, no staff, no encounters) is None, never 0 or 1.
     """
     cfg, fs, c = model.cfg, model.firms, model.customers
     customers = customers_per_firm(c, fs.n)
     staff = model.workforce.headcount(fs.n)
     still_open = open_value(model)
     i_week = weekly_discount(cfg)
-    total_revenue = float(table["revenue"].sum()) if len(table) else 0.0
     cohort = (c.since < cfg.run.burn_in)[:, None] & (c.firm[:, None] == np.arange(fs.n)[None, :])
     kept = cohort.sum(axis=0)
+    by_firm = {name: table[table.firm == name] for name in fs.names} if len(table) else {}
+    revenues = {name: float(t["revenue"].sum()) for name, t in by_firm.items()}
+    total_revenue = sum(revenues.values())
+    all_customers = int(customers.sum())
     out: dict[str, dict[str, Any]] = {}
     for idx, name in enumerate(fs.names):
-        t = table[table.firm == name] if len(table) else table
+        t = by_firm.get(name)
 
-        def total(col: str, t: pd.DataFrame = t) -> float:
-            return float(t[col].sum()) if len(t) else 0.0
+        def total(col: str, t: pd.DataFrame | None = t) -> float:
+            return float(t[col].sum()) if t is not None and len(t) else 0.0
 
-        def mean(col: str, t: pd.DataFrame = t) -> float:
-            return float(t[col].mean()) if len(t) else 0.0
+        def staff_weighted(col: str, t: pd.DataFrame | None = t) -> float:
+            """Sum over weeks of a staff mean times the staff: a mean over employee-weeks once divided."""
+            return float((t[col] * t["employees"]).sum()) if t is not None and len(t) else 0.0
 
-        weekly_r = np.clip(t["retention_rate"].to_numpy(), 1e-12, 1) if len(t) else np.ones(1)
-        retention = float(np.exp(np.log(weekly_r).mean() * 52))
-        r_w = float(weekly_r.mean())
-        margin = total("gross_margin") / max(total("customers"), 1)
+        customer_weeks, churned = total("customers_at_start"), total("churned")
+        r_week = ratio(customer_weeks - churned, customer_weeks)
+        margin = ratio(total("gross_margin"), total("customers"))
         acquisitions = {ch: int(total(f"acquisitions_{ch}")) for ch in cu.CHANNELS}
         start = int(model.start_customers[idx])
         relationships = start + sum(acquisitions.values())
-        people = (int(t["employees"].iloc[0]) if len(t) else int(staff[idx])) + int(total("hires"))
+        paid = acquisitions["advertising"] + acquisitions["referral"]
+        employee_weeks = total("employees")
+        segments = {}
+        for g in cu.SEGMENTS:
+            reasons = {r: int(total(f"churn_{g}_{r}")) for r in cu.CHURN_REASONS}
+            segments[g] = {"retention_rate": annual_retention(sum(reasons.values()), total(f"customers_at_start_{g}")),
+                           "churn_by_reason": reasons}
         out[name] = {
             "role": "focal" if idx == 0 else "competitor",
             "customers": int(customers[idx]),
-            "retention_rate": retention,
-            "churn_rate": 1 - retention,
-            "cohort_retention": int(kept[idx]) / start if start else 0.0,
-            "cltv": (total("closed_value") + float(still_open[idx])) / max(relationships, 1),
-            "cltv_predicted": margin * r_w / (1 + i_week - r_w),
-            "market_share": int(customers[idx]) / max(int(customers.sum()), 1),
-            "revenue_share": total("revenue") / total_revenue if total_revenue > 0 else 0.0,
-            "nps": mean("nps"),
-            "csat": float((t["csat"] * t["visits"]).sum()) / max(total("visits"), 1) if len(t) else 0.0,
+            "retention_rate": None if r_week is None else r_week**52,
+            "churn_rate": None if r_week is None else 1 - r_week**52,
+            "cohort_retention": ratio(int(kept[idx]), start),
+            "cltv": ratio(total("closed_value") + float(still_open[idx]), relationships),
+            "cltv_predicted": None if r_week is None or margin is None else margin * r_week / (1 + i_week - r_week),
+            "market_share": ratio(int(customers[idx]), all_customers),
+            "revenue_share": ratio(revenues.get(name, 0.0), total_revenue),
+            "nps": ratio(100 * (total("promoters") - total("detractors")), total("surveyed")),
+            "csat": ratio(total("satisfied_encounters"), total("encounters")),
             "revenue": total("revenue"),
             "costs": total("costs"),
             "profit": total("profit"),
-            "cac": (total("cost_advertising") + total("cost_referral_bonus"))
-            / max(acquisitions["advertising"] + acquisitions["referral"], 1),
-            "employee_engagement": mean("engagement"),
-            "employee_burnout": mean("burnout"),
-            "employee_turnover": int(total("quits")) / max(people, 1),
+            "costs_by_category": {k: total(f"cost_{k}") for k in COST_ITEMS},
+            "cac": ratio(total("cost_advertising") + total("cost_referral_bonus"), paid),
+            "employee_engagement": ratio(staff_weighted("engagement"), employee_weeks),
+            "employee_burnout": ratio(staff_weighted("burnout"), employee_weeks),
+            "employee_turnover": annual_turnover(total("quits"), employee_weeks),
             "employees": int(staff[idx]),
             "churn_by_reason": {r: int(total(f"churn_{r}")) for r in cu.CHURN_REASONS},
+            "segments": segments,
             "acquisitions_by_channel": acquisitions,
+            "referrals_sent": int(total("referrals_sent")),
+            "visits_per_customer_week": ratio(total("visits"), total("customers_at_start")),
             "price": float(fs.price[idx]),
             "automation": float(fs.automation[idx]),
+            "years": years(t) if t is not None and len(t) else [],
         }
     return out
+
+
+def units(cfg: SimConfig, weeks: int) -> dict[str, str]:
+    """What each summary figure is measured in: money with its currency and period, rates with theirs."""
+    money, run = cfg.market.currency, f"over the {weeks} recorded weeks"
+    return {
+        "currency": money,
+        "revenue": f"{money} {run}", "costs": f"{money} {run}", "profit": f"{money} {run}",
+        "costs_by_category": f"{money} {run}",
+        "years": f"{money} per year of 52 recorded weeks (rates per year)",
+        "cltv": f"{money} per relationship, discounted to its start at market.discount_rate a year",
+        "cltv_predicted": f"{money} per customer, discounted",
+        "cac": f"{money} per paid acquisition (advertising and referral bonus)",
+        "retention_rate": "share of customers kept per year (pooled over customer-weeks)",
+        "churn_rate": "share of customers lost per year",
+        "employee_turnover": "quits per employee-year",
+        "nps": "points, -100..100, pooled over weekly survey answers",
+        "csat": "share of encounters rated satisfied",
+        "visits_per_customer_week": "purchases per customer per week",
+    }
 
 
 class Progress:

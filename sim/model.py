@@ -10,7 +10,7 @@ One step is one week:
     5. word of mouth                (sim.wom.spread)           promoters refer, detractors warn
     6. prospects adopt              (sim.acquisition.adopt)    advertising and referrals
     7. accounts and metrics         (sim.metrics)
-    8. firms re-size staff          (sim.employees.restaff)    every 4 weeks, to recent demand
+    8. firms re-size staff          (sim.employees.restaff)    every `behaviour.restaff_every` weeks
     9. adaptive competitors review  (sim.firms.adapt)          every `adapt.every` weeks
 """
 
@@ -25,9 +25,6 @@ from sim.agents import CustomerAgent, EmployeeAgent, FirmAgent
 from sim.config import SimConfig, all_firms, validate
 from sim.rng import Streams
 
-RESTAFF_EVERY = 4  # weeks between headcount reviews of firms that staff to demand
-
-
 class EmpathyMarket(mesa.Model):
     """A local market: one focal small business and its competitors competing for customers."""
 
@@ -37,15 +34,18 @@ class EmpathyMarket(mesa.Model):
         self.cfg = cfg
         self.streams = Streams(cfg.seed)
         self.week = 0
-        self.firms = firms.create(all_firms(cfg))
+        self.firms = firms.create(all_firms(cfg), cfg.behaviour.initial_reputation_quality)
         n_firms = self.firms.n
         self.graph = network.prepare(graph, cfg.network, cfg.market.customers, self.streams.setup("graph"))
         self.customers = customers.create(
             cfg.market, self.firms.per_firm("initial_share"), self.firms.reputation, self.streams.setup("population")
         )
         served = metrics.customers_per_firm(self.customers, n_firms)
-        self.workforce = employees.create(self._staff_for(served), self.firms.empathy, cfg.behaviour,
+        self.pay = employees.pay_ratio(self.firms.per_firm("wage"), cfg.market.market_wage)
+        self.workforce = employees.create(self._staff_for(served), self.firms.empathy, self.pay, cfg.behaviour,
                                           self.streams.setup("workforce"))
+        self.visit_tables = service.visit_tables(cfg.market)
+        self.purchases = np.zeros(cfg.market.customers, dtype=np.int64)  # this week's visits per customer
         self.recorder = metrics.Recorder(self.firms.names)
         self.notes: list[str] = []
         self._human_contacts = np.zeros(n_firms)
@@ -58,7 +58,7 @@ class EmpathyMarket(mesa.Model):
     def _staff_for(self, customers_served: np.ndarray) -> np.ndarray:
         """Fixed headcounts where configured, else sized to the expected human contacts."""
         m = self.cfg.market
-        contacts = customers_served * m.visit_rate * firms.expected_human_share(
+        contacts = customers_served * m.visit_rate * m.contacts_per_visit * firms.expected_human_share(
             self.firms, m.emotional_share + m.failure_rate
         )
         sized = firms.staff_needed(contacts, self.firms.per_firm("capacity"), self.cfg.behaviour.target_utilisation)
@@ -69,14 +69,16 @@ class EmpathyMarket(mesa.Model):
         cfg, t, b = self.cfg, self.week, self.cfg.behaviour
         c, fs = self.customers, self.firms
         firms.set_prices(fs, t)
-        at_start = metrics.customers_per_firm(c, fs.n)
+        at_start = metrics.customers_per_segment(c, fs.n)
         moves = choice.reconsider(c, fs, cfg, t, self.streams.step("choice", t))
         enc = service.serve(c, fs, self.workforce, employees.roster(self.workforce, fs.n), cfg.market, b,
-                            self._discounted_margin(t), firms.failure_rate(fs, t, cfg.market.failure_rate),
-                            self.streams.step("service", t))
+                            self._discounted_margin(t), firms.failure_rate(fs, self.calendar_week,
+                                                                           cfg.market.failure_rate),
+                            self.visit_tables, self.streams.step("service", t))
+        self.purchases = enc.purchases
         workforce_rng = self.streams.step("workforce", t)
         work = employees.work(self.workforce, enc.routine_per_employee, enc.emotional_per_employee,
-                              fs.per_firm("capacity"), fs.empathy, b, t, workforce_rng)
+                              fs.per_firm("capacity"), fs.empathy, self.pay, b, t, workforce_rng)
         self._human_contacts += enc.human_contacts
         survey = metrics.survey(c, fs.n, b)
         talk = wom.spread(c, self.graph, survey.recommend, cfg.wom, b, self.streams.step("wom", t)) \
@@ -87,17 +89,22 @@ class EmpathyMarket(mesa.Model):
         fs.profit_since_review += row["profit"]
         firms.update_reputation(fs, survey.customers, survey.quality, survey.felt_empathy)
         if t == cfg.run.burn_in:
-            self.start_customers = at_start
+            self.start_customers = at_start.sum(axis=1)
         if t >= cfg.run.burn_in:
             self.recorder.record(t - cfg.run.burn_in, row)
         self.week += 1
-        if self.week % RESTAFF_EVERY == 0:
+        if self.week % b.restaff_every == 0:
             self._restaff(workforce_rng)
         if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
             now = metrics.customers_per_firm(c, fs.n)
             notes = firms.adapt(fs, now, self._customers_at_review, cfg.adapt)
             self.notes += [f"week {self.week}: {note}" for note in notes]
             self._customers_at_review = now
+
+    @property
+    def calendar_week(self) -> int:
+        """The week as the user counts it: 0 is the first recorded week, negative during the warm-up."""
+        return self.week - self.cfg.run.burn_in
 
     def _discounted_margin(self, t: int) -> np.ndarray:
         """Each firm's margin per visit this week, discounted to step 0 (for realised CLTV)."""
@@ -107,7 +114,7 @@ class EmpathyMarket(mesa.Model):
     def _restaff(self, rng: np.random.Generator) -> None:
         """Firms that staff to demand re-size their headcount to the recent human contacts."""
         fs = self.firms
-        needed = firms.staff_needed(self._human_contacts / RESTAFF_EVERY, fs.per_firm("capacity"),
+        needed = firms.staff_needed(self._human_contacts / self.cfg.behaviour.restaff_every, fs.per_firm("capacity"),
                                     self.cfg.behaviour.target_utilisation)
         current = np.bincount(self.workforce.firm[self.workforce.status != employees.CLOSED], minlength=fs.n)
         target = np.where([c.staff_to_demand and c.staff is None for c in fs.configs], needed, current)

@@ -58,6 +58,7 @@ def simulate(cfg: SimConfig, progress: metrics.Progress | None = None) -> RunRes
         "complete": complete,
         "weeks": model.week,
         "config": to_dict(cfg),
+        "units": metrics.units(cfg, len(table) // max(model.firms.n, 1)),
         "firms": metrics.summarise(model, table),
         "provenance": provenance(),
     }

@@ -54,3 +54,38 @@ def cutoff(p: float | np.ndarray) -> np.ndarray:
 def unit(u: np.ndarray) -> np.ndarray:
     """Shocks as float uniforms on [0, 1)."""
     return u * (1 / SHOCK_SCALE)
+
+
+def count_cutoffs(cdf: np.ndarray) -> np.ndarray:
+    """Integer cutoffs of a count distribution's CDF: a shock u gives the count #{k : u >= cutoff_k}."""
+    return cutoff(cdf)
+
+
+def poisson_cutoffs(mean: float) -> np.ndarray:
+    """Cutoffs of a Poisson(mean) CDF at 0, 1, ..., up to where the tail is below 2^-33."""
+    if mean <= 0:
+        return np.array([SHOCK_SCALE], dtype=np.int64)  # always 0
+    pmf, cdf, k = np.exp(-mean), [], 0
+    total = pmf
+    while total < 1 - 2.0**-33 and k < 10_000:
+        cdf.append(total)
+        k += 1
+        pmf *= mean / k
+        total += pmf
+    cdf.append(1.0)
+    return count_cutoffs(np.array(cdf))
+
+
+def binomial_cutoffs(trials: int, p: float) -> np.ndarray:
+    """Cutoffs of Binomial(n, p) CDFs for n = 0..trials, as rows (n, k) padded so that count <= n."""
+    from scipy import stats  # set-up only
+
+    n = np.arange(trials + 1)[:, None]
+    k = np.arange(max(trials, 1))[None, :]
+    cdf = np.where(k < n, stats.binom.cdf(k, n, p), 1.0)
+    return count_cutoffs(cdf)
+
+
+def counts(u: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
+    """Counts drawn by inverse CDF: shocks u against one distribution's cutoffs."""
+    return np.searchsorted(cutoffs, u, side="right")

@@ -23,7 +23,7 @@ from sim.app import load_config
 from sim.results import simulate
 
 SEEDS = range(10)
-KPIS = ("retention_rate", "market_share", "cltv")
+KPIS = ("retention_rate", "market_share", "cltv", "nps", "employee_burnout", "employee_turnover", "referrals_sent")
 TEN_PERSON_TEAMS = [f"{firm}.capacity=40" for firm in ("firm", "competitors.big_box", "competitors.online")]
 
 
@@ -43,6 +43,7 @@ def focal_kpis() -> dict[str, np.ndarray]:
         model = ReferenceMarket(config(seed))
         model.run()
         reference.append([model.kpis()["Focal"][k] for k in KPIS])
+        assert "churn_by_reason" in model.kpis()["Focal"]
     return {"real": np.array(real), "reference": np.array(reference)}
 
 
