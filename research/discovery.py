@@ -83,9 +83,9 @@ def find_box(x: pd.DataFrame, y: np.ndarray, density: float = 0.75, max_qp: floa
         from ema_workbench.analysis import prim
     logging.getLogger("EMA").setLevel(logging.WARNING)
     x = x.astype(float).reset_index(drop=True)
-    search = prim.Prim(x, y, threshold=density, peel_alpha=peel_alpha)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # EMA Workbench's own deprecation warnings under pandas 3
         warnings.simplefilter("ignore")
+        search = prim.Prim(x, y, threshold=density, peel_alpha=peel_alpha)
         box = search.find_box()
     trajectory = box.peeling_trajectory
     dense = trajectory[(trajectory["density"] >= density) & (trajectory["res_dim"] > 0)]
@@ -178,5 +178,5 @@ def plot_tornado(table: pd.DataFrame, alternative: str, kpi: str) -> Figure:
     ax.axvline(0, color="red", linewidth=0.8, linestyle="--", label="no gain")
     ax.set_xlabel(f"gain in {kpi}: {alternative} minus the status quo (mean over seeds)")
     ax.set_title("What the gain swings with, one parameter at a time")
-    ax.legend(fontsize="small", loc="best")
+    fig.legend(loc="outside lower center", ncols=2, fontsize="small")
     return fig
