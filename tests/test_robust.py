@@ -171,3 +171,29 @@ def test_command_line_writes_its_report(tmp_path):
         assert (out / name).stat().st_size > 0
     assert len(pd.read_csv(out / "runs.csv")) == 2 * 4 * 2
     assert "beats the status quo" in (out / "report.md").read_text()
+
+
+def test_optimiser_names_a_best_point_on_a_search_bound():
+    from research.optimise import at_bounds
+    from research.space import parse_space
+
+    space = parse_space({"firm.price": [0.7, 1.5], "firm.empathy": [0.0, 1.0]}, "test")
+    warnings = at_bounds(space, {"firm.price": 1.5, "firm.empathy": 0.4})
+    assert len(warnings) == 1 and warnings[0].startswith("firm.price=1.5 is at the upper search bound 1.5")
+    assert at_bounds(space, {"firm.price": 1.0, "firm.empathy": 0.0})[0].startswith("firm.empathy=0 is at the lower")
+
+
+def test_robust_optimisation_reports_its_statistic_and_the_bound(tmp_path, capsys):
+    from research import optimise
+
+    spec = tmp_path / "spec.yaml"
+    # the status quo (price 1.0) is the first candidate; with one trial it is the best, on the lower bound
+    spec.write_text("base: [market.customers=500, run.steps=8]\nlevers:\n  firm.price: [1.0, 1.5]\n")
+    out = optimise.main(["--spec", str(spec), "--trials", "1", "--seeds", "1", "--fresh-seeds", "2", "--robust", "q10",
+                         "--draws", "3", "--jobs", "1", "--out", str(tmp_path / "out")])
+    text = (out / "report.md").read_text()
+    assert "10% quantile of the bad tail over 3 draws" in text
+    trials = pd.read_csv(out / "trials.csv")
+    assert (trials["profit_q10"] <= trials["profit"] + 1e-9).all()  # a low quantile is below the mean
+    err = capsys.readouterr().err
+    assert "firm.price=1 is at the lower search bound 1" in err and "firm.price=1 is at the lower search bound" in text
