@@ -307,9 +307,12 @@ def report(result: Comparison, findings: Sequence[str], tornadoes: Sequence[pd.D
     """The Markdown report: design, verdicts, regret, what each verdict hinges on, the ranges used."""
     n = len(result.draws)
     s = result.summary
+    def f(v: float) -> str:
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
     verdicts = [f"- **{r.alternative}**: beats the status quo in {r.p_beats:.0%} of runs ({r.p_beats_draws:.0%} of "
-                f"draws); expected gain {r.gain:,.4g} (95% CI {r.gain_ci_low:,.4g} to {r.gain_ci_high:,.4g}); 90% of "
-                f"runs between {r.gain_p05:,.4g} and {r.gain_p95:,.4g}; {r.share_assumptions:.0%} of the spread "
+                f"draws); expected gain {f(r.gain)} (95% CI {f(r.gain_ci_low)} to {f(r.gain_ci_high)}); 90% of "
+                f"runs between {f(r.gain_p05)} and {f(r.gain_p95)}; {r.share_assumptions:.0%} of the spread "
                 f"comes from the assumptions, {r.share_seeds:.0%} from seed noise." for r in s.itertuples()]
     lines = [f"# Robust comparison on {kpi} of the focal firm", "",
              f"{len(result.regret)} options x {n} draws of {len(result.bounds)} uncertain parameters ({sampler}) x "
