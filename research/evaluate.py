@@ -91,8 +91,11 @@ def ask_tell(study: optuna.Study, space: Space, trials: int, batch: int,
     `Study.best_trial` honour.
     """
     distributions = {p.path: optuna.distributions.FloatDistribution(p.low, p.high) for p in space.parameters}
-    while len(study.trials) < trials:
-        asked = [study.ask(distributions) for _ in range(min(batch, trials - len(study.trials)))]
+    def told() -> int:  # an enqueued candidate waits in study.trials until asked: not yet one of the `trials`
+        return sum(t.state != optuna.trial.TrialState.WAITING for t in study.trials)
+
+    while told() < trials:
+        asked = [study.ask(distributions) for _ in range(min(batch, trials - told()))]
         outcomes = evaluate([space.point([t.params[n] for n in space.names]) for t in asked])
         for trial, outcome in zip(asked, outcomes, strict=True):
             trial.set_user_attr("figures", outcome.figures)

@@ -52,7 +52,7 @@ class Space:
 
     def values_in(self, cfg: SimConfig) -> dict[str, Any]:
         """The values the config gives these keys (e.g. the status-quo policy)."""
-        return {p.path: _get(cfg, p.path) for p in self.parameters}
+        return {p.path: value_at(cfg, p.path) for p in self.parameters}
 
     def contains(self, values: Mapping[str, float]) -> bool:
         return all(p.low <= values[p.path] <= p.high for p in self.parameters)
@@ -95,7 +95,8 @@ def _type_name(path: str) -> str:
     return name.replace("| None", "").strip()
 
 
-def _get(cfg: SimConfig, path: str) -> Any:
+def value_at(cfg: SimConfig, path: str) -> Any:
+    """The value of a dotted key such as ``competitors.big_box.price`` in a config."""
     node: Any = cfg
     for part in path.split("."):
         node = node[part] if isinstance(node, dict) else getattr(node, part)
