@@ -57,13 +57,13 @@ EVENTS_SHOWN = 12
 CSS = """
 .v-application { font-size: 16px; }
 .v-toolbar, .v-app-bar { background: #00695c !important; color: #fff !important; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(115px, 1fr)); gap: 10px; width: 100%; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(98px, 1fr)); gap: 8px; width: 100%; }
 .kpis.compare { grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); }
 .kpi-value .run { font-size: 13px; color: #78909c; margin: 0 3px 0 8px; }
 .kpi-value .run:first-child { margin-left: 0; }
-.kpi { background: #fff; border-radius: 8px; padding: 8px 12px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
-.kpi-label { color: #546e7a; font-size: 14px; }
-.kpi-value { font-size: 24px; font-weight: 600; color: #263238; white-space: nowrap; }
+.kpi { background: #fff; border-radius: 8px; padding: 6px 10px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
+.kpi-label { color: #546e7a; font-size: 13px; white-space: nowrap; }
+.kpi-value { font-size: 21px; font-weight: 600; color: #263238; white-space: nowrap; }
 .kpi-diff { font-size: 15px; font-weight: 600; }
 .kpi-diff.good { color: #2e7d32; } .kpi-diff.bad { color: #c62828; } .kpi-diff.same { color: #546e7a; }
 .week-counter { font-size: 30px; font-weight: 700; color: #263238; }

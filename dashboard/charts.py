@@ -29,13 +29,13 @@ LINE_STYLES = {"A": "solid", "B": [8, 4], "C": [2, 3], "D": [10, 3, 2, 3]}
 STYLE_WORDS = {"A": "solid", "B": "dashed", "C": "dotted", "D": "dash-dot"}
 PANELS = {  # column -> (title, scale for display, axis label template, decimals)
     "market_share": ("Market share", 100, "{value} %", 1),
-    "retention": ("Retention, % per year (last 8 weeks)", 100, "{value} %", 0),
-    "nps": ("NPS, points (−100..+100)", 1, "{value}", 0),
-    "cltv": (f"CLTV, {CURRENCY} per customer", 1, CURRENCY + "{value}", 0),
+    "retention": ("Retention, % a year", 100, "{value} %", 0),
+    "nps": ("NPS, points", 1, "{value}", 0),
+    "cltv": (f"CLTV, {CURRENCY}/customer", 1, CURRENCY + "{value}", 0),
     "profit_to_date": (f"Profit to date, {CURRENCY}", 1, CURRENCY + "{value}", 0),
-    "employees": ("Employees (head count)", 1, "{value}", 0),
-    "engagement": ("Employee engagement (0–1)", 1, "{value}", 2),
-    "burnout": ("Employee burnout (0–1)", 1, "{value}", 2),
+    "employees": ("Employees", 1, "{value}", 0),
+    "engagement": ("Engagement (0–1)", 1, "{value}", 2),
+    "burnout": ("Burnout (0–1)", 1, "{value}", 2),
 }
 SYMBOLS = {network_view.PROMOTER: "triangle", network_view.PASSIVE: "circle", network_view.DETRACTOR: "diamond"}
 COLUMNS = 4
@@ -72,8 +72,8 @@ def timeseries(runs: dict[str, pd.DataFrame], firms: list[str], horizon: int,
     grids, xs, ys, titles, series = [], [], [], [], []
     for i, (column, (title, scale, template, decimals)) in enumerate(PANELS.items()):
         row, col = divmod(i, COLUMNS)
-        grids.append({"left": f"{col * width + 4.2:.1f}%", "width": f"{width - 5.6:.1f}%",
-                      "top": f"{10 + row * height + 5:.1f}%", "height": f"{height - 13:.1f}%"})
+        grids.append({"left": f"{col * width + 0.5:.1f}%", "width": f"{width - 2:.1f}%", "containLabel": True,
+                      "top": f"{10 + row * height + 5:.1f}%", "height": f"{height - 11:.1f}%"})
         titles.append({"text": title, "left": f"{col * width + 0.5:.1f}%", "top": f"{10 + row * height:.1f}%",
                        "textStyle": {"fontSize": 13, "fontWeight": 600}})
         xs.append({"gridIndex": i, "type": "value", "min": 1, "max": max(horizon, 2), "minInterval": 1,

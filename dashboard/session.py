@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -167,8 +167,12 @@ class Session:
                 model = self.models[label]
                 old = running_levers(model)[key][lever]
                 set_lever(model, key, lever, value)
-                if abs(value - old) > 1e-9:
-                    self.changes[label].append(events.Change(self.week, firm_keys(model.cfg)[key], lever, old, value))
+                change = events.Change(self.week, firm_keys(model.cfg)[key], lever, old, value)
+                log = self.changes[label]
+                if log and (log[-1].step, log[-1].firm, log[-1].lever) == (change.step, change.firm, lever):
+                    change = replace(change, old=log.pop().old)  # a slider dragged in steps is one change
+                if abs(change.new - change.old) > 1e-9:
+                    log.append(change)
 
     def frame(self) -> Frame:
         """A consistent snapshot of every run, taken between steps."""

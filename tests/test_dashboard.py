@@ -438,3 +438,14 @@ def test_without_npm_the_page_falls_back_to_the_cdn_with_a_one_line_notice(tmp_p
         (tmp_path / spec).mkdir(parents=True)
         (tmp_path / spec / "package.json").write_text("{}")
     assert assets.ensure({}) is None
+
+
+def test_a_slider_dragged_within_a_week_is_told_as_one_change():
+    session = Session(SMALL, {"A": default_levers(compose(SMALL))})
+    for value in (0.25, 0.3, 0.35, 0.4):
+        session.set_lever(["A"], "firm", "automation", value)
+    session.set_lever(["A"], "firm", "bot_handover", 0.0)
+    session.step(1)
+    told = [e.text for e in session.frame().runs["A"].events if e.kind == "strategy"]
+    assert told == ["Week 1: you raised automation from 0.20 to 0.40 at Focal.",
+                    "Week 1: you cut bot hand-over from 0.50 to 0.00 at Focal."]
