@@ -98,6 +98,19 @@ class State:
         self.rate = solara.reactive(10)
         self.measured = solara.reactive(0.0)  # weeks per second of the last play
         self.problem = solara.reactive("")
+        self.kept: dict[str, object] = {}  # plain copies: reactive values live per kernel, a reload is a new one
+
+    FIELDS = ("market", "runs", "strategies", "settings", "names", "session", "frame", "rate")
+
+    def keep(self) -> None:
+        """Remember the run outside the kernel, for a reload of the page."""
+        self.kept = {name: getattr(self, name).value for name in self.FIELDS}
+
+    def restore(self) -> bool:
+        """Show the remembered run in a new kernel (after a reload); False if there is none."""
+        for name, value in self.kept.items():
+            getattr(self, name).set(value)
+        return bool(self.kept)
 
 
 SAVED: dict[str, State] = {}
@@ -129,6 +142,7 @@ def build(st: State, new_market: Market, new_strategies: dict[str, Levers],
     st.names.set(firm_keys(next(iter(built.models.values())).cfg))
     st.session.set(built)
     st.frame.set(built.frame())
+    st.keep()
 
 
 def pick_market(st: State, new_market: Market) -> None:
@@ -173,6 +187,7 @@ def set_lever(st: State, labels: list[str], key: str, lever: str, value: float) 
     if st.session.value is not None:
         st.session.value.set_lever(labels, key, lever, value)
         st.frame.set(st.session.value.frame())  # the change shows in the log at once
+    st.keep()
 
 
 def set_setting(st: State, label: str, key: str, value: str | None) -> None:
@@ -193,6 +208,7 @@ def advance(st: State, weeks: int) -> None:
     running.step(weeks)
     if st.session.value is running:
         st.frame.set(running.frame())
+        st.keep()
 
 
 def play(st: State) -> None:
@@ -393,7 +409,8 @@ def Page() -> None:
     st = state()
     solara.Title("Empathy market: live")
     solara.Style(CSS)
-    solara.use_effect(lambda: pick_market(st, st.market.value) if st.session.value is None else None, [])
+    solara.use_effect(lambda: None if st.session.value is not None or st.restore() else
+                      pick_market(st, st.market.value), [])
     solara.lab.use_task(lambda: play(st), dependencies=[st.playing.value], prefer_threaded=True)
     with solara.AppBarTitle():
         solara.Text("Empathy market: service strategy, live")
