@@ -34,12 +34,12 @@ ECHARTS = "echarts@5.4.0"  # the version solara's FigureEcharts loads (solara/co
 WIDGETS = ipywidgets.__version__.split(".")[0]  # the page loads the app built for this ipywidgets major
 APP = "solara-vuetify3-app" if server.vue3 else "solara-vuetify-app"
 FONT = r"[\w-]+\.(?:woff2?|ttf|eot|svg|otf)"
-PAGE_FILES = {  # package name -> the files of it the page (or an exported page) loads, relative to the package
+PAGE_FILES = {  # package name -> the files of it the page loads, relative to the package
     f"@widgetti/{APP}": rf"dist/(?:main{WIDGETS}\.css|fonts\.css|(?:[\w-]+\.)?solara-vuetify-app{WIDGETS}\.min\.js"
                         rf"|{FONT})",
     "requirejs": r"require\.js",
     "font-awesome": rf"css/font-awesome\.min\.css|fonts/{FONT}",
-    "echarts": r"dist/echarts(?:\.min)?\.js",  # echarts.js for the live page, echarts.min.js for exported pages
+    "echarts": r"dist/echarts\.js",
 }
 
 
@@ -117,12 +117,3 @@ def ensure(env: dict[str, str]) -> str | None:
         print(f"  {spec}: {size / 1e6:.1f} MB of files the page loads", flush=True)
     return None
 
-
-def echarts_script() -> str:
-    """ECharts' minified JavaScript, for a page that must open offline (fetched first if missing)."""
-    cache = cache_dir()
-    if missing(cache, [ECHARTS]):
-        notice = ensure({})
-        if notice:
-            raise OSError(notice)
-    return (cache / ECHARTS / "dist" / "echarts.min.js").read_text(encoding="utf-8")

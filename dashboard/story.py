@@ -36,18 +36,15 @@ class Preset:
     scenario: str
     levers: dict[str, dict[str, float]]  # run -> focal lever -> value
     settings: dict[str, dict[str, str]] = field(default_factory=dict)  # run -> config key -> value
-    grid: dict[str, tuple[float, ...]] = field(default_factory=dict)  # focal lever -> values (exported page)
 
 
 PRESETS = {
     "incident": Preset("An incident, with and without empathy", "bakery_recovery",
-                       {"A": {"empathy": 0.1}, "B": {"empathy": 0.9}}, grid={"empathy": (0.1, 0.5, 0.9)}),
+                       {"A": {"empathy": 0.1}, "B": {"empathy": 0.9}}),
     "handover": Preset("Bots with and without hand-over", "online_chatbots",
-                       {"A": {"automation": 0.9, "bot_handover": 0.9}, "B": {"automation": 0.9, "bot_handover": 0.0}},
-                       grid={"automation": (0.3, 0.6, 0.9)}),
+                       {"A": {"automation": 0.9, "bot_handover": 0.9}, "B": {"automation": 0.9, "bot_handover": 0.0}}),
     "price_war": Preset("A price war", "commodity_market",
                         {"A": {"price": 1.0}, "B": {"price": 0.8}},
                         {"A": {}, "B": {"competitors.big_box.pricing": "match_cheapest",
-                                        "competitors.online.pricing": "match_cheapest"}},
-                        grid={"price": (0.8, 1.0, 1.2)}),
+                                        "competitors.online.pricing": "match_cheapest"}}),
 }
