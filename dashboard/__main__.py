@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> None:
     notice = assets.ensure(env)
     if notice:
         print(f"dashboard: note: {notice}", file=sys.stderr, flush=True)
-    print(f"Empathy market dashboard: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    shown = "localhost" if args.host in ("127.0.0.1", "localhost") else args.host  # 127.0.0.1 drops the cookie
+    print(f"Empathy market dashboard: http://{shown}:{args.port}  (Ctrl-C stops it)", flush=True)
     command = [sys.executable, "-m", "solara", "run", "dashboard.app", "--host", args.host, "--port", str(args.port),
                "--production", "--open" if args.open else "--no-open", "--log-level", "warning"]
     os.execve(sys.executable, command, env)

@@ -2,9 +2,12 @@
 
 Pure functions over the tidy table (one row per step and firm, columns of `sim.metrics`), so
 they are tested on hand-made tables. Each detector reports the onset of something unusual with
-the figures behind it: churn spikes with their main reason and what led up to them, market-share
-shifts, burnout and quits, lasting strategy and price changes, and adaptive competitors' notes.
-Table step s is shown as "Week s+1", the week counter's count after that week.
+the figures behind it: incidents and what followed them, churn spikes with the customers' main
+reason and what led up to them, market-share shifts, staff shortages and what followed, burnout
+and quits, lever changes made on the page, lasting strategy and price changes of every firm, and
+adaptive competitors' notes, each only when it moves a lever by at least `MATERIAL`. `verdict`
+says which strategy did best and why. Table step s is shown as "Week s+1", the week counter's
+count after that week; nothing is told beyond the last recorded week.
 """
 
 from __future__ import annotations
@@ -18,16 +21,20 @@ import pandas as pd
 
 from sim.customers import CHURN_REASONS
 
-REASON_WORDS = {"indifference": "feeling uncared for", "price": "price",
-                "poor_service": "poor service", "bot_frustration": "bot frustration",
-                "competitor_pull": "a rival's word of mouth", "other": "no single reason"}
+REASON_WORDS = {"indifference": "they felt uncared for", "price": "it was too dear for them",
+                "poor_service": "the service let them down", "bot_frustration": "they were fed up with the bot",
+                "competitor_pull": "a friend steered them to a rival",
+                "other": "they moved away or had no single reason"}
+MATERIAL = 0.05  # the smallest lever move worth telling (levers are 0..1, prices an index around 1)
+AFTER = 8  # weeks after an incident or a shortage over which its consequences are told
 # what leads up to a churn reason: (column, words, whose: own firm or its rivals summed, direction that explains it)
 DRIVERS = {"bot_frustration": ("bot_frustrations", "bot frustrations", "own", +1),
            "poor_service": ("service_failures", "service failures", "own", +1),
            "indifference": ("felt_empathy", "felt empathy", "own", -1),
            "competitor_pull": ("referrals_sent", "rivals' referrals", "rivals", +1)}
-LEVER_WORDS = {"empathy": "empathy", "automation": "automation", "price": "its price"}
-KIND_ORDER = ("adaptation", "strategy", "churn", "share", "workforce")
+LEVER_WORDS = {"empathy": "empathy", "automation": "automation", "bot_handover": "bot hand-over",
+               "price": "its price"}
+KIND_ORDER = ("incident", "adaptation", "strategy", "churn", "share", "workforce")
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,40 @@ class Move:
         return f"{verb} {LEVER_WORDS[self.lever]} from {self.old:.2f} to {self.new:.2f}"
 
 
-def lever_changes(table: pd.DataFrame, hold: int = 3) -> list[Event]:
-    """Empathy and automation changes, and price changes that last `hold` weeks (not promotions)."""
-    return [Event(m.step, m.firm, "strategy", f"{week(m.step)}: {m.firm} {m}.") for m in _lever_moves(table, hold)]
+@dataclass(frozen=True)
+class Change:
+    """A lever moved on the page: it acts from table step `step` (the week counter when it was moved)."""
+
+    step: int
+    firm: str
+    lever: str
+    old: float
+    new: float
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A scheduled incident: from table step `step`, for `weeks`, contacts go wrong `rate` more often."""
+
+    firm: str
+    step: int
+    weeks: int
+    rate: float
+
+
+def page_changes(changes: list[Change]) -> list[Event]:
+    """Every lever change made on the page, however small: the user asked for it."""
+    return [Event(c.step, c.firm, "strategy", f"{week(c.step)}: you {Move(c.firm, c.step, c.lever, c.old, c.new)}"
+                  f" at {c.firm}.".replace(" its price", " the price")) for c in changes]
+
+
+def lever_changes(table: pd.DataFrame, hold: int = 3, told: set[tuple[int, str, str]] | None = None) -> list[Event]:
+    """Empathy and automation changes, and price changes that last `hold` weeks (not promotions).
+
+    Moves smaller than `MATERIAL` are not told, nor those in `told` ((step, firm, lever) already told).
+    """
+    return [Event(m.step, m.firm, "strategy", f"{week(m.step)}: {m.firm} {m}.") for m in _lever_moves(table, hold)
+            if abs(m.new - m.old) >= MATERIAL and (m.step, m.firm, m.lever) not in (told or set())]
 
 
 def _lever_moves(table: pd.DataFrame, hold: int) -> list[Move]:
@@ -113,8 +151,14 @@ def churn_spikes(table: pd.DataFrame, ratio: float = 2.0, z: float = 3.0, min_ch
             reasons = t.loc[step, [f"churn_{r}" for r in CHURN_REASONS]]
             main = CHURN_REASONS[int(reasons.to_numpy().argmax())]
             times = f"{rate[step] / average[step]:.1f}x its average" if average[step] > 0 else "none before"
-            text = (f"{week(step)}: churn at {firm} jumped to {rate[step]:.1%} ({times}), "
-                    f"mostly {REASON_WORDS[main]} ({reasons.max() / churned[step]:.0%})")
+            text = (f"{week(step)}: churn at {firm} jumped to {rate[step]:.1%} ({times}); most who left did so because "
+                    f"{REASON_WORDS[main]} ({reasons.max() / churned[step]:.0%})")
+            if main == "other":  # name the firm's own part too, when there is one
+                own = reasons.drop("churn_other")
+                if own.max() >= 0.15 * churned[step]:
+                    second = own.idxmax().removeprefix("churn_")
+                    text += f", and {own.max() / churned[step]:.0%} because {REASON_WORDS[second]}"
+                    main = second
             lead_up = _lead_up(firms, firm, main, step, lookback)
             before = [m for m in moves if m.firm == firm and step - 2 * lookback <= m.step <= step
                       and abs(m.new - m.old) >= min_move]
@@ -206,28 +250,147 @@ def workforce_alerts(table: pd.DataFrame, high: float = 0.3, low: float = 0.2, w
 NOTE = re.compile(r"week (\d+): (.*)", re.DOTALL)
 
 
-def adaptation_notes(notes: list[str], firms: list[str], burn_in: int = 0) -> list[Event]:
+LEVEL = re.compile(r"(?:price from [\d.]+ to|automation to) ([\d.]+)")
+
+
+def adaptation_notes(notes: list[str], firms: list[str], burn_in: int = 0, last_step: int | None = None,
+                     start: dict[tuple[str, str], float] | None = None) -> list[Event]:
     """The model's notes on adaptive competitors ("week 13: BigBox cut its price ..."), as events.
 
-    A note written after week w describes a change in force from table step w - burn_in on.
+    A note written after week w describes a change in force from table step w - burn_in on; one in
+    force only after `last_step` is not told. A note is told when its lever has moved `MATERIAL`
+    since it was last told (from `start`, (firm, "price"/"automation") -> level at the first step).
     """
-    out = []
+    out, told = [], dict(start or {})
     for note in notes:
         match = NOTE.match(note)
         if not match:
             continue
         step, text = int(match.group(1)) - burn_in, match.group(2)
+        if step < 0 or (last_step is not None and step > last_step):
+            continue
         firm = next((f for f in sorted(firms, key=len, reverse=True) if text.startswith(f + " ")), "")
+        level = LEVEL.search(text)
+        if level:
+            lever = "price" if "price" in text else "automation"
+            new = float(level.group(1))
+            if abs(new - told.get((firm, lever), math.inf)) < MATERIAL:
+                continue
+            told[(firm, lever)] = new
         out.append(Event(step, firm, "adaptation", f"{week(step)}: {text}."))
     return out
 
 
-def explain(table: pd.DataFrame, notes: list[str] | tuple[str, ...] = (), burn_in: int = 0) -> list[Event]:
-    """Every event, in time order; a strategy change a competitor's note already explains is told once."""
+def incident_story(table: pd.DataFrame, incident: Incident, after: int = AFTER) -> list[Event]:
+    """An incident when it starts and, once `after` weeks have passed since it ended, what it did."""
+    t = _firms(table).get(incident.firm)
+    if t is None or incident.step > int(t.index.max()):
+        return []
+    out = [Event(incident.step, incident.firm, "incident",
+                 f"{week(incident.step)}: an incident hits {incident.firm}: for {incident.weeks} weeks a contact is "
+                 f"{incident.rate:.0%} more likely to go wrong, and each one that does is emotionally charged.")]
+    end = incident.step + incident.weeks
+    if int(t.index.max()) < end + after - 1:
+        return out
+    during = t.loc[incident.step:end - 1]
+    before = t.loc[max(0, incident.step - after):incident.step - 1]
+    later = t.loc[end:end + after - 1]
+    failures, recovered = int(during["service_failures"].sum()), int(during["service_recoveries"].sum())
+    churn_before = 1 - before["retention_rate"].mean() if not before.empty else math.nan
+    nps_before = before["nps"].mean() if not before.empty else math.nan
+    churn_during, churn_after = 1 - during["retention_rate"].mean(), 1 - later["retention_rate"].mean()
+    out.append(Event(end + after - 1, incident.firm, "incident",
+                     f"{week(end + after - 1)}: after the incident at {incident.firm}: {failures} contacts went wrong "
+                     f"in its {incident.weeks} weeks and staff put {recovered} of them right "
+                     f"({recovered / max(failures, 1):.0%}); churn was {churn_during:.1%} a week during it and "
+                     f"{churn_after:.1%} in the {after} weeks after, against {churn_before:.1%} before; NPS went "
+                     f"from {nps_before:+.0f} to {later['nps'].mean():+.0f}."))
+    return out
+
+
+def staff_shortages(table: pd.DataFrame, load: float = 1.0, vacant: float = 0.1, after: int = AFTER) -> list[Event]:
+    """Onsets of a staff shortage (staff at `load` of capacity or more, or `vacant` of posts empty).
+
+    Once `after` weeks have passed, the shortage's consequences are told with it: service failures
+    per week after against before, and customers who left over poor service in those weeks.
+    """
+    out = []
+    for firm, t in _firms(table).items():
+        posts = t["employees"] + t["vacancies"]
+        short = (t["utilisation"] >= load) | ((t["vacancies"] >= 1) & (t["vacancies"] >= vacant * posts))
+        quiet_until = -1
+        for step in t.index[short.to_numpy()]:
+            if step <= quiet_until:
+                continue
+            quiet_until = step + after
+            row = t.loc[step]
+            text = (f"{week(step)}: {firm} is short of staff: {row['vacancies']:.0f} of {posts[step]:.0f} posts empty, "
+                    f"staff working at {row['utilisation']:.0%} of capacity")
+            if int(t.index.max()) >= step + after - 1:
+                before = t.loc[max(0, step - after):step - 1, "service_failures"]
+                later = t.loc[step:step + after - 1]
+                text += (f"; over the next {after} weeks contacts gone wrong went "
+                         f"{'from' if not before.empty else 'to'} "
+                         + (f"{before.mean():.0f} to " if not before.empty else "")
+                         + f"{later['service_failures'].mean():.0f} a week and "
+                         f"{int(later['churn_poor_service'].sum())} customers left because the service let them down")
+            out.append(Event(int(step), firm, "workforce", text + "."))
+    return out
+
+
+def explain(table: pd.DataFrame, notes: list[str] | tuple[str, ...] = (), burn_in: int = 0,
+            changes: list[Change] | tuple[Change, ...] = (), incidents: list[Incident] | tuple[Incident, ...] = ()
+            ) -> list[Event]:
+    """Every event, in time order; a change already told (on the page, or in a note) is told once."""
     if table.empty:
         return []
-    adapted = adaptation_notes(list(notes), table["firm"].unique().tolist(), burn_in)
-    told = {(e.step, e.firm) for e in adapted}
-    found = adapted + [e for e in lever_changes(table) if (e.step, e.firm) not in told]
-    found += churn_spikes(table) + share_shifts(table) + workforce_alerts(table)
+    last = int(table["step"].max())
+    firms = _firms(table)
+    start = {(f, lever): float(t[lever].iloc[0]) for f, t in firms.items() for lever in ("price", "automation")}
+    adapted = adaptation_notes(list(notes), list(firms), burn_in, last, start)
+    told = {(c.step, c.firm, c.lever) for c in changes}
+    noted = {(e.step, e.firm) for e in adapted}
+    found = adapted + page_changes([c for c in changes if c.step <= last])
+    found += [e for e in lever_changes(table, told=told) if (e.step, e.firm) not in noted]
+    found += [e for i in incidents for e in incident_story(table, i)]
+    found += churn_spikes(table) + share_shifts(table) + workforce_alerts(table) + staff_shortages(table)
     return sorted(found, key=lambda e: (e.step, KIND_ORDER.index(e.kind)))
+
+
+COST_WORDS = {"cost_goods": "goods", "cost_wages": "wages", "cost_empathy_programme": "empathy training",
+              "cost_automation": "bots", "cost_advertising": "advertising", "cost_hiring": "hiring",
+              "cost_referral_bonus": "referral bonuses", "cost_fixed": "fixed costs"}
+
+
+def verdict(tables: dict[str, pd.DataFrame], focal: str, currency: str = "€") -> str:
+    """Which strategy made the focal firm the most profit so far, by how much, and where the gap came from.
+
+    The gap is split into revenue and each cost line; the two largest parts are named, with the
+    customers each strategy ended with and the reason for leaving whose count differs most.
+    """
+    runs = {label: t[t["firm"] == focal] for label, t in tables.items() if not t.empty}
+    if len(runs) < 2:
+        return ""
+    profit = {label: float(t["profit"].sum()) for label, t in runs.items()}
+    ranked = sorted(profit, key=profit.get, reverse=True)
+    best, worst = ranked[0], ranked[-1]
+    b, w = runs[best], runs[worst]
+    weeks = int(b["step"].max()) + 1
+    parts = {"more revenue" if b["revenue"].sum() > w["revenue"].sum() else "less revenue":
+             float(b["revenue"].sum() - w["revenue"].sum())}
+    parts |= {(f"less spent on {words}" if b[c].sum() < w[c].sum() else f"more spent on {words}"):
+              float(w[c].sum() - b[c].sum()) for c, words in COST_WORDS.items() if c in b}
+    named = sorted(parts, key=lambda k: abs(parts[k]), reverse=True)[:2]
+    because = " and ".join(f"{name} ({parts[name]:+,.0f} {currency} to profit)" for name in named)
+    reasons = {r: int(b[f"churn_{r}"].sum()) - int(w[f"churn_{r}"].sum()) for r in CHURN_REASONS if r != "other"}
+    moved = max(reasons, key=lambda r: abs(reasons[r]))
+    ended = {label: int(t["customers"].iloc[-1]) for label, t in runs.items()}
+    kept = f"Strategy {best} ended with {ended[best]:,} customers against {ended[worst]:,}"
+    if reasons[moved]:
+        kept += (f"; {abs(reasons[moved]):,} {'fewer' if reasons[moved] < 0 else 'more'} customers left because "
+                 f"{REASON_WORDS[moved]}")
+    others = f" ({', '.join(f'{k}: {profit[k]:,.0f} {currency}' for k in ranked)})" if len(runs) > 2 else ""
+    gap = profit[best] - profit[worst]
+    return (f"After {weeks} weeks, strategy {best} beat strategy {worst} by {gap:,.0f} {currency} of profit{others}"
+            f" ({profit[best]:,.0f} against {profit[worst]:,.0f} {currency}), because of {because}. "
+            f"{kept}.")

@@ -13,15 +13,17 @@ import numpy as np
 import pandas as pd
 
 WINDOW = 8  # weeks behind the live retention and CLTV
+CURRENCY = "€"  # the model prices in one unnamed currency; the dashboard writes it as euros
 KPIS = {  # column -> (label, how to show a value, how to show a difference)
     "customers": ("Customers", "{:,.0f}", "{:+,.0f}"),
-    "market_share": ("Market share", "{:.1%}", "{:+.1%}"),
-    "retention": ("Retention / yr", "{:.0%}", "{:+.0%}"),
+    "market_share": ("Market share", "{:.1%}", "{:+.1f} pts"),
+    "retention": ("Retention / yr", "{:.0%}", "{:+.0f} pts"),
     "nps": ("NPS", "{:+.0f}", "{:+.0f}"),
-    "cltv": ("CLTV", "{:,.0f}", "{:+,.0f}"),
+    "cltv": ("CLTV / customer", CURRENCY + "{:,.0f}", "{:+,.0f} " + CURRENCY),
+    "employees": ("Employees", "{:,.0f}", "{:+,.0f}"),
     "engagement": ("Engagement", "{:.2f}", "{:+.2f}"),
     "burnout": ("Burnout", "{:.2f}", "{:+.2f}"),
-    "profit_to_date": ("Profit to date", "{:,.0f}", "{:+,.0f}"),
+    "profit_to_date": ("Profit to date", CURRENCY + "{:,.0f}", "{:+,.0f} " + CURRENCY),
 }
 
 
@@ -45,6 +47,7 @@ def weekly(table: pd.DataFrame, discount: float) -> pd.DataFrame:
         "retention": retention_week**52,
         "nps": t["nps"],
         "cltv": margin * retention_week / (1 + discount - retention_week),
+        "employees": t["employees"],
         "engagement": t["engagement"],
         "burnout": t["burnout"],
         "profit_to_date": by_firm["profit"].cumsum(),
@@ -64,5 +67,6 @@ def difference(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
 
 
 def show(kpi: str, value: float, diff: bool = False) -> str:
-    """A KPI value (or a difference) as text, e.g. '24.6%' or '+3.1%'."""
-    return KPIS[kpi][2 if diff else 1].format(value)
+    """A KPI value (or a difference) as text, e.g. '24.6%', or a gap of shares in points, '+3.1 pts'."""
+    points = diff and KPIS[kpi][2].endswith("pts")
+    return KPIS[kpi][2 if diff else 1].format(100 * value if points else value)

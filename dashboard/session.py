@@ -1,9 +1,11 @@
 """Dashboard sessions: build models from the config tree, step them, change strategy levers live.
 
 No UI here, so everything the page does is testable without a browser. A `Session` runs one
-strategy ("A"), or two ("A" and "B") side by side on the same seed: the same customers, graph
+strategy ("A"), or up to four ("A".."D") side by side on the same seed: the same customers, graph
 and random draws (the model draws from named streams per purpose and week), so any gap between
-A and B is caused by the strategy alone. `Frame` is an immutable snapshot the page renders
+runs is caused by the strategy alone. A strategy is the levers (changeable live) plus settings
+fixed at a reset (any config key: the incident, the price-driven share, a competitor's pricing
+policy), so any setting can be posed as A/B. `Frame` is an immutable snapshot the page renders
 while the models step on in another thread.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -24,9 +26,11 @@ from sim.model import EmpathyMarket
 DEFAULT_SCENARIO = "default"
 FOCAL_LEVERS = ("empathy", "automation", "bot_handover", "price")
 COMPETITOR_LEVERS = ("empathy", "automation", "price")
+RUN_LABELS = ("A", "B", "C", "D")
 ARRAY_OF = {"price": "base_price"}  # a live price change moves the firm's list price, policies act on it
 
 Levers = dict[str, dict[str, float]]  # firm's config key ("firm", "competitors.big_box") -> lever -> value
+Settings = dict[str, str]  # config key -> value as Hydra reads it, e.g. {"firm.incident_failure_rate": "0"}
 
 _compose_lock = threading.Lock()  # Hydra's global state is not safe for two browser tabs composing at once
 
@@ -38,20 +42,26 @@ def scenarios() -> list[str]:
 
 @dataclass(frozen=True)
 class Market:
-    """What a reset builds from, besides the strategies: scenario, market size and seed."""
+    """What a reset builds from, besides the strategies: scenario, market size and seed.
+
+    `customers` None is the scenario's own market size (its `market.customers`): a scenario's
+    staff, fixed costs and prices are set for that size, so only there does it make its money.
+    """
 
     scenario: str = DEFAULT_SCENARIO
-    customers: int = 2000
+    customers: int | None = None
     seed: int = 0
 
     def overrides(self) -> list[str]:
         picked = [] if self.scenario == DEFAULT_SCENARIO else [f"scenario={self.scenario}"]
-        return picked + [f"market.customers={self.customers}", f"seed={self.seed}", "run.progress=false"]
+        size = [] if self.customers is None else [f"market.customers={self.customers}"]
+        return picked + size + [f"seed={self.seed}", "run.progress=false"]
 
 
-def compose(market: Market, levers: Levers | None = None) -> SimConfig:
-    """The config of a market with these levers, composed exactly as `python -m sim <overrides>` would."""
+def compose(market: Market, levers: Levers | None = None, settings: Settings | None = None) -> SimConfig:
+    """The config of a market with these levers and settings, composed as `python -m sim <overrides>` would."""
     values = [f"{key}.{lever}={float(v)!r}" for key, chosen in (levers or {}).items() for lever, v in chosen.items()]
+    values += [f"{key}={value}" for key, value in (settings or {}).items()]
     with _compose_lock:
         return load_config(market.overrides() + values)
 
@@ -103,6 +113,7 @@ class Frame:
     firms: list[str]
     sample: network_view.Sample
     runs: dict[str, RunView]
+    customers: int  # the market's size, as built
 
     @property
     def compare(self) -> bool:
@@ -110,18 +121,29 @@ class Frame:
 
 
 class Session:
-    """One strategy, or two on the same seed, stepped together week by week."""
+    """One strategy, or up to four on the same seed, stepped together week by week."""
 
-    def __init__(self, market: Market, strategies: dict[str, Levers], sample_size: int = 300) -> None:
+    def __init__(self, market: Market, strategies: dict[str, Levers], sample_size: int = 300,
+                 settings: dict[str, Settings] | None = None) -> None:
+        if not 1 <= len(strategies) <= len(RUN_LABELS):
+            raise ValueError(f"{len(strategies)} strategies: a session runs 1 to {len(RUN_LABELS)}")
         self.market = market
-        self.models = {label: EmpathyMarket(compose(market, levers)) for label, levers in strategies.items()}
+        self.settings = {label: dict((settings or {}).get(label, {})) for label in strategies}
+        self.models = {label: EmpathyMarket(compose(market, levers, self.settings[label]))
+                       for label, levers in strategies.items()}
+        for model in self.models.values():  # a warm-up the model runs before it records (run.burn_in)
+            while model.week < model.cfg.run.burn_in:
+                model.step()
         first = next(iter(self.models.values()))
         self.sample = network_view.sample(first.graph, sample_size, market.seed)
+        self.changes: dict[str, list[events.Change]] = {label: [] for label in strategies}
         self._lock = threading.Lock()
 
     @property
     def week(self) -> int:
-        return next(iter(self.models.values())).week
+        """Weeks recorded so far (after the warm-up): the week counter's count."""
+        first = next(iter(self.models.values()))
+        return first.week - first.cfg.run.burn_in
 
     @property
     def horizon(self) -> int:
@@ -139,30 +161,44 @@ class Session:
                     model.step()
 
     def set_lever(self, labels: list[str], key: str, lever: str, value: float) -> None:
-        """Change a lever live in the named runs (competitors' levers go to both: same market)."""
+        """Change a lever live in the named runs (competitors' levers go to all: same market); logged."""
         with self._lock:
             for label in labels:
-                set_lever(self.models[label], key, lever, value)
+                model = self.models[label]
+                old = running_levers(model)[key][lever]
+                set_lever(model, key, lever, value)
+                change = events.Change(self.week, firm_keys(model.cfg)[key], lever, old, value)
+                log = self.changes[label]
+                if log and (log[-1].step, log[-1].firm, log[-1].lever) == (change.step, change.firm, lever):
+                    change = replace(change, old=log.pop().old)  # a slider dragged in steps is one change
+                if abs(change.new - change.old) > 1e-9:
+                    log.append(change)
 
     def frame(self) -> Frame:
         """A consistent snapshot of every run, taken between steps."""
         with self._lock:
-            runs = {label: self._view(model) for label, model in self.models.items()}
+            runs = {label: self._view(model, self.changes[label]) for label, model in self.models.items()}
             first = next(iter(self.models.values()))
-            return Frame(week=self.week, horizon=self.horizon, firms=first.firms.names, sample=self.sample, runs=runs)
+            return Frame(week=self.week, horizon=self.horizon, firms=first.firms.names, sample=self.sample, runs=runs,
+                         customers=first.cfg.market.customers)
 
-    def _view(self, model: EmpathyMarket) -> RunView:
+    def _view(self, model: EmpathyMarket, changes: list[events.Change]) -> RunView:
         table = model.recorder.table()
         return RunView(
             table=table,
             weekly=kpis.weekly(table, weekly_discount(model.cfg)),
             nodes=network_view.observe(model, self.sample),
-            events=events.explain(table, model.notes, model.cfg.run.burn_in),
+            events=events.explain(table, model.notes, model.cfg.run.burn_in, changes, incidents(model.cfg)),
             levers=running_levers(model),
         )
 
 
-def strategies_for(levers: Levers, compare: bool) -> dict[str, Levers]:
-    """Strategy A alone, or A and B; B starts as a copy of A (same market, same competitors)."""
-    return {label: copy.deepcopy(levers) for label in (("A", "B") if compare else ("A",))}
+def incidents(cfg: SimConfig) -> list[events.Incident]:
+    """The incidents the config schedules, in table steps (the model counts its warm-up too)."""
+    return [events.Incident(f.name, f.incident_week - cfg.run.burn_in, f.incident_weeks, f.incident_failure_rate)
+            for f in all_firms(cfg) if f.incident_week is not None and f.incident_failure_rate > 0]
 
+
+def strategies_for(levers: Levers, runs: int) -> dict[str, Levers]:
+    """Strategy A alone, or A..D; each starts as a copy of A (same market, same competitors)."""
+    return {label: copy.deepcopy(levers) for label in RUN_LABELS[:runs]}

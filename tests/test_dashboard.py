@@ -7,9 +7,10 @@ import socket
 import numpy as np
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 from dashboard import __main__ as cli
-from dashboard import app, assets, charts, events, kpis, network_view
+from dashboard import app, assets, charts, events, kpis, network_view, story
 from dashboard.session import Market, Session, compose, default_levers, firm_keys, scenarios, set_lever
 from sim import metrics
 from sim.app import CONFIG_DIR
@@ -32,7 +33,8 @@ def steady_table(weeks: int = 30, firms: tuple[str, ...] = ("Focal", "Rival")) -
             row = {"step": step, "firm": name, "customers": 500, "market_share": 1 / len(firms), "churned": 5,
                    "retention_rate": 0.99, "price": 1.0, "empathy": 0.5, "automation": 0.2,
                    "bot_frustrations": 10, "service_failures": 5, "felt_empathy": 0.6, "referrals_sent": 20,
-                   "engagement": 0.7, "burnout": 0.05, "utilisation": 0.8, "quits": 0, "employees": 10,
+                   "engagement": 0.7, "burnout": 0.05, "utilisation": 0.8, "quits": 0, "employees": 10, "vacancies": 0,
+                   "service_recoveries": 3,
                    "acquisitions_advertising": 3, "acquisitions_referral": 1, "acquisitions_switching": 1,
                    "gross_margin": 2500.0, "profit": 100.0, "nps": 10.0}
             row.update({f"churn_{r}": 0 for r in CHURN_REASONS})
@@ -71,7 +73,8 @@ def test_churn_spike_is_reported_with_its_main_reason_and_what_led_up_to_it():
     spikes = events.churn_spikes(t)
     assert [(e.step, e.firm) for e in spikes] == [(20, "Focal")]
     text = spikes[0].text
-    assert text.startswith("Week 21: churn at Focal jumped to 4.0% (4.0x its average), mostly bot frustration (70%)")
+    assert text.startswith("Week 21: churn at Focal jumped to 4.0% (4.0x its average); most who left did so because "
+                           "they were fed up with the bot (70%)")
     assert "bot frustrations rose from 10 to 40 a week" in text
     assert "after Focal raised automation from 0.20 to 0.60 in week 16" in text
 
@@ -89,7 +92,7 @@ def test_a_tiny_strategy_change_is_not_blamed_for_a_spike():
     put(t, "Focal", range(17, 30), automation=0.22)
     churn_week(t, "Focal", 20, churned=20, reason="indifference")
     (spike,) = events.churn_spikes(t)
-    assert "mostly feeling uncared for (70%)" in spike.text and "after" not in spike.text
+    assert "because they felt uncared for (70%)" in spike.text and "after" not in spike.text
 
 
 def test_price_churn_names_the_cheapest_rival():
@@ -97,7 +100,7 @@ def test_price_churn_names_the_cheapest_rival():
     put(t, "Rival", [20], price=0.7)
     churn_week(t, "Focal", 20, churned=20, reason="price")
     (spike,) = events.churn_spikes(t)
-    assert "mostly price (70%); it charged 1.00 against 0.70 at Rival" in spike.text
+    assert "because it was too dear for them (70%); it charged 1.00 against 0.70 at Rival" in spike.text
 
 
 def test_a_run_of_high_churn_weeks_is_reported_once_at_its_onset():
@@ -301,9 +304,9 @@ def test_network_markers_are_the_customers_nps_answers():
 def test_less_satisfied_customers_are_drawn_paler():
     nodes = network_view.Nodes(firm=np.array([0, 0, -1]), satisfaction=np.array([0.9, 0.2, 0.5]),
                                stance=np.zeros(3, dtype=int))
-    rgb = network_view.colours(nodes)
-    assert rgb[1].sum() > rgb[0].sum()  # paler = closer to white
-    assert np.allclose(rgb[2], charts.PROSPECT_COLOUR)
+    shade = [[int(c[k:k + 2], 16) for k in (1, 3, 5)] for c in charts.colours(nodes)]
+    assert sum(shade[1]) > sum(shade[0])  # paler = closer to white
+    assert charts.colours(nodes)[2] == charts.PROSPECT_COLOUR
 
 
 # --- charts ----------------------------------------------------------------------------------
@@ -311,40 +314,88 @@ def test_less_satisfied_customers_are_drawn_paler():
 
 def test_churn_bars_add_up_to_the_customers_lost_by_reason():
     t = steady_table(weeks=4)
-    fig = charts.churn_reasons({"A": t}, ["Focal", "Rival"])
-    widths = np.array([p.get_width() for p in fig.axes[0].patches]).reshape(len(CHURN_REASONS), 2)
+    option = charts.churn_reasons({"A": t}, ["Focal", "Rival"])
+    widths = np.array([s["data"] for s in option["series"]])
+    assert widths.shape == (len(CHURN_REASONS), 2)
     assert widths.sum(axis=0).tolist() == [20, 20]
     assert widths[CHURN_REASONS.index("price")].tolist() == [8, 8]
+    assert option["series"][CHURN_REASONS.index("price")]["name"] == "found it too dear"
 
 
 def test_timeseries_draws_a_line_per_firm_and_run():
     weekly = kpis.weekly(steady_table(weeks=6), 0.002)
-    fig = charts.timeseries({"A": weekly, "B": weekly}, ["Focal", "Rival"])
-    assert len(fig.axes) == 6
-    assert [len(ax.lines) for ax in fig.axes[1:]] == [4] * 5
-    assert {line.get_linestyle() for line in fig.axes[1].lines} == {"-", "--"}
+    option = charts.timeseries({"A": weekly, "B": weekly}, ["Focal", "Rival"], 104, {"B": [(3, "raised empathy")]})
+    assert len(option["grid"]) == len(charts.PANELS) == len(option["yAxis"])
+    assert len(option["series"]) == len(charts.PANELS) * 4  # a line per panel, run and firm
+    share = [s for s in option["series"] if s["xAxisIndex"] == 0]
+    assert [s["lineStyle"]["type"] for s in share] == ["solid", "solid", [8, 4], [8, 4]]
+    assert share[0]["data"][0] == [1, 50.0]  # week 1, a share of 0.5 shown in percent
+    assert "markLine" in share[2] and share[2]["markLine"]["data"] == [{"xAxis": 3, "name": "raised empathy"}]
+    units = [y["axisLabel"]["formatter"] for y in option["yAxis"]]
+    assert units[0] == "{value} %" and units[list(charts.PANELS).index("profit_to_date")].startswith(kpis.CURRENCY)
+    assert option["xAxis"][0]["max"] == 104  # the axis holds the whole run, so lines grow without rescaling
+
+
+def test_chart_data_exports_as_csv_with_run_and_week():
+    weekly = kpis.weekly(steady_table(weeks=3), 0.002)
+    text = charts.csv({"A": weekly, "B": weekly})
+    lines = text.splitlines()
+    assert lines[0].startswith("run,week,firm,customers,market_share")
+    assert len(lines) == 1 + 2 * 3 * 2 and lines[1].startswith("A,1,Focal,500,0.5")
 
 
 # --- the page's actions, without a browser ---------------------------------------------------
 
 
-def test_page_actions_step_change_levers_and_compare():
-    app.pick_market(SMALL)
-    assert app.frame.value.week == 0 and list(app.frame.value.runs) == ["A"]
-    app.set_lever(["A"], "firm", "automation", 0.6)
-    assert app.strategies.value["A"]["firm"]["automation"] == 0.6
-    assert app.session.value.models["A"].firms.automation[0] == 0.6
-    app.advance(2)
-    assert app.frame.value.week == 2
-    app.set_compare(True)
-    frame = app.frame.value
-    assert frame.week == 0 and list(frame.runs) == ["A", "B"]
-    assert app.strategies.value["B"]["firm"]["automation"] == 0.6  # B starts as a copy of A
-    app.advance(1)
-    assert "B − A" in app.tile("nps", app.frame.value)
-    app.pick_market(Market(scenario="coffee_shop", customers=1000))
-    assert app.frame.value.firms[0] == "CoffeeShop" and app.problem.value == ""
-    app.set_compare(False)
+def test_page_actions_step_change_levers_and_compare_up_to_four():
+    st = app.State()
+    app.pick_market(st, SMALL)
+    assert st.frame.value.week == 0 and list(st.frame.value.runs) == ["A"]
+    app.set_lever(st, ["A"], "firm", "automation", 0.6)
+    assert st.strategies.value["A"]["firm"]["automation"] == 0.6
+    assert st.session.value.models["A"].firms.automation[0] == 0.6
+    app.advance(st, 2)
+    assert st.frame.value.week == 2
+    assert "you raised automation from 0.20 to 0.60 at Focal" in st.frame.value.runs["A"].events[0].text
+    app.set_runs(st, 4)
+    frame = st.frame.value
+    assert frame.week == 0 and list(frame.runs) == ["A", "B", "C", "D"]
+    assert st.strategies.value["D"]["firm"]["automation"] == 0.6  # new runs start as a copy of A
+    app.advance(st, 1)
+    assert "D − A" in app.tile("nps", st.frame.value)
+    app.pick_market(st, Market(scenario="coffee_shop", customers=1000))
+    assert st.frame.value.firms[0] == "CoffeeShop" and st.problem.value == ""
+
+
+def test_a_setting_is_posed_as_a_b_from_week_0():
+    st = app.State()
+    app.pick_market(st, Market(scenario="bakery_recovery", customers=500))
+    app.set_runs(st, 2)
+    app.set_setting(st, "B", "firm.incident_failure_rate", "0")
+    models = st.session.value.models
+    assert models["A"].cfg.firm.incident_failure_rate == 0.6 and models["B"].cfg.firm.incident_failure_rate == 0
+    app.set_setting(st, "B", "competitors.supermarket.pricing", "match_cheapest")
+    assert st.session.value.models["B"].cfg.competitors["supermarket"].pricing == "match_cheapest"
+    assert st.session.value.models["A"].cfg.competitors["supermarket"].pricing == "promotions"
+
+
+def test_a_lesson_preset_sets_its_scenario_at_its_own_size_and_its_strategies():
+    st = app.State()
+    app.apply_preset(st, "handover")
+    frame = st.frame.value
+    assert st.market.value.scenario == "online_chatbots" and st.market.value.customers is None
+    assert frame.customers == compose(Market("online_chatbots")).market.customers == 20_000
+    assert [st.strategies.value[r]["firm"]["bot_handover"] for r in "AB"] == [0.9, 0.0]
+
+
+def test_scenarios_run_at_their_own_size_and_tell_their_situation_and_question():
+    for name in scenarios()[1:]:
+        cfg = compose(Market(scenario=name))
+        own = OmegaConf.load(CONFIG_DIR / "scenario" / f"{name}.yaml")["market"]["customers"]
+        assert cfg.market.customers == own
+        situation, question = story.brief(name)
+        assert len(situation) > 80 and question.endswith("?"), name
+    assert story.brief("default") == ("", "")
 
 
 # --- command line and front-end files --------------------------------------------------------
@@ -382,8 +433,19 @@ def test_without_npm_the_page_falls_back_to_the_cdn_with_a_one_line_notice(tmp_p
     monkeypatch.setattr(assets, "cache_dir", lambda: tmp_path)
     monkeypatch.setattr(assets.shutil, "which", lambda _: None)
     notice = assets.ensure({})
-    assert notice.startswith("npm not found: the page will fetch ") and "\n" not in notice
+    assert notice.startswith("npm (Node.js) not found, so ") and "\n" not in notice
     for spec in assets.packages():
         (tmp_path / spec).mkdir(parents=True)
         (tmp_path / spec / "package.json").write_text("{}")
     assert assets.ensure({}) is None
+
+
+def test_a_slider_dragged_within_a_week_is_told_as_one_change():
+    session = Session(SMALL, {"A": default_levers(compose(SMALL))})
+    for value in (0.25, 0.3, 0.35, 0.4):
+        session.set_lever(["A"], "firm", "automation", value)
+    session.set_lever(["A"], "firm", "bot_handover", 0.0)
+    session.step(1)
+    told = [e.text for e in session.frame().runs["A"].events if e.kind == "strategy"]
+    assert told == ["Week 1: you raised automation from 0.20 to 0.40 at Focal.",
+                    "Week 1: you cut bot hand-over from 0.50 to 0.00 at Focal."]

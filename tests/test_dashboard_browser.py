@@ -1,8 +1,11 @@
 """The dashboard in a real browser: start `python -m dashboard`, drive Debian's headless Chromium.
 
-Loads the page, moves a strategy slider, steps the model, and checks that the week counter,
-a KPI readout and the chart images change; switches to side-by-side mode and checks the gap
-B - A is shown. Skipped only when /usr/bin/chromium is absent (CI installs Debian's chromium).
+Loads the page (its front-end files from the local cache only: any request to the internet
+fails the test), moves a strategy slider, steps the model and checks the week counter, a KPI
+readout and the client-side charts; plays at 10,000 customers and measures weeks per second;
+reloads and finds the same run; starts a lesson preset and checks its verdict; downloads the
+chart data as CSV. Screenshots at 1366x768 and 1920x1080 go to dashboard/screenshots/.
+Skipped only when /usr/bin/chromium is absent (CI installs Debian's chromium).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def server(tmp_path):
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(port)], cwd=ROOT, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
+    url = f"http://localhost:{port}/"
     try:
         deadline = time.monotonic() + 600  # the first start may fetch the page's front-end files with npm
         while True:
@@ -80,20 +83,29 @@ def wait_for_week(page, n: int) -> None:
     until(page, ".week-counter", f"t.startsWith('Week {n} ')")
 
 
-def test_page_steps_the_model_and_shows_it_changing(server, tmp_path):
+SHOTS = ROOT / "dashboard" / "screenshots"
+MIN_WEEKS_PER_SECOND = 10
+
+
+
+def test_page_plays_fast_keeps_its_run_on_reload_and_teaches_a_lesson(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+            page = context.new_page()
             page.set_default_timeout(WAIT)
+            outside = []
+            local = (server, "blob:", "data:")
+            page.on("request", lambda r: None if r.url.startswith(local) else outside.append(r.url))
             page.goto(server, timeout=WAIT)
             page.wait_for_selector(".week-counter")
-            page.wait_for_selector("img.chart-timeseries")
+            page.wait_for_selector(".chart-timeseries canvas")
             assert week(page) == 0
+            assert "10,000 customers (the scenario's own size)" in page.inner_text(".header")
             assert page.inner_text(".kpi-customers .kpi-value") == "–"  # nothing measured yet
-            chart = page.get_attribute("img.chart-timeseries", "src")
 
             label = ".lever-focal-a-automation .v-slider__label"
             assert page.inner_text(label) == "Automation: 0.20"
@@ -102,29 +114,46 @@ def test_page_steps_the_model_and_shows_it_changing(server, tmp_path):
             for _ in range(4):
                 thumb.press("ArrowRight")
             until(page, label, "t === 'Automation: 0.40'")
-
             page.click(".step")
             wait_for_week(page, 1)
             until(page, ".kpi-customers .kpi-value", "/^[0-9,]+$/.test(t)")
-            profit = page.inner_text(".kpi-profit_to_date .kpi-value")
-            page.wait_for_function("src => document.querySelector('img.chart-timeseries').src !== src", arg=chart)
-            network = page.get_attribute("img.chart-network", "src")
+            until(page, ".events-A", "t.includes('you raised automation from 0.20 to 0.40 at Focal')")
 
-            page.click(".step")
-            wait_for_week(page, 2)
-            page.click(".step")
-            wait_for_week(page, 3)
-            until(page, ".kpi-profit_to_date .kpi-value", "t !== arg", profit)
-            page.wait_for_function("src => document.querySelector('img.chart-network').src !== src", arg=network)
-            assert "Week 3 of" in page.inner_text(".week-counter")
-            page.screenshot(path=str(tmp_path / "dashboard.png"))
+            page.locator(".rate").click()  # the fastest pace a class would watch: 20 weeks per second
+            page.get_by_role("option", name="20", exact=True).click()
+            until(page, ".rate", "t.includes('20')")
+            page.click(".play")
+            until(page, ".week-counter", "Number(t.split(' ')[1]) >= 5")  # timed once playing, not from the click
+            start, begun = time.perf_counter(), week(page)
+            until(page, ".week-counter", "Number(t.split(' ')[1]) >= 65")
+            rate = (week(page) - begun) / (time.perf_counter() - start)
+            (tmp_path / "weeks_per_second.txt").write_text(f"{rate:.1f}\n")
+            print(f"weeks per second in the browser at 10,000 customers: {rate:.1f}")
+            page.click(".play")  # pause
+            SHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SHOTS / "dashboard-1366x768.png"))
+            assert rate >= MIN_WEEKS_PER_SECOND, f"{rate:.1f} weeks/s"
 
-            page.get_by_text("Compare two strategies").click()
+            paused = week(page)
+            page.reload()
+            page.wait_for_selector(".week-counter")
+            assert week(page) == paused  # the same run, kept for this browser session
+
+            with page.expect_download() as download:
+                page.get_by_text("Chart data (CSV)").click()
+            csv = download.value.path().read_text()
+            assert csv.startswith("run,week,firm,") and f"A,{paused},Focal," in csv
+
+            page.set_viewport_size({"width": 1920, "height": 1080})
+            page.locator(".preset").click()
+            page.get_by_role("option", name="incident").click()
+            until(page, ".header", "t.startsWith('bakery_recovery · 4,000 customers')")
             page.wait_for_selector(".events-B")
-            wait_for_week(page, 0)
-            page.click(".step")
-            wait_for_week(page, 1)
-            until(page, ".kpi-nps", "t.includes('B − A')")
-            page.screenshot(path=str(tmp_path / "dashboard-compare.png"))
+            page.click(".play")
+            until(page, ".week-counter", "Number(t.split(' ')[1]) >= 40")
+            until(page, ".events-A", "t.includes('an incident hits Bakery')")
+            until(page, ".verdict", "t.includes('beat strategy')")
+            page.screenshot(path=str(SHOTS / "dashboard-1920x1080.png"))
+            assert outside == [], f"the page asked the internet for {outside[:3]}"
         finally:
             browser.close()
