@@ -2,10 +2,19 @@
 
 The model steps arrays, not agents, so that a million customers step in a fraction of a second;
 these views read (and write) one agent's entries, for inspection, teaching and the dashboard.
+
+Mesa 3.3 numbers agents through a class-level table, `mesa.Agent._ids`, keyed by model and never
+emptied, so every model that ever made an agent stays alive for the life of the process (fixed
+upstream in Mesa 3.4.2, which needs Python 3.12). Importing this module swaps that table for one
+holding its models weakly (`WeakIds`): numbering is unchanged, and a dropped model is collected,
+so loops of runs in one process (Optuna trials, SALib samples, notebooks, the dashboard) keep a
+flat memory.
 """
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from typing import TYPE_CHECKING
 
 import mesa
@@ -16,6 +25,20 @@ from sim.employees import ACTIVE, CLOSED, VACANT
 
 if TYPE_CHECKING:
     from sim.model import EmpathyMarket
+
+
+class WeakIds(weakref.WeakKeyDictionary):
+    """Mesa's per-model agent-id counters (`mesa.Agent._ids`), holding the models weakly."""
+
+    def __getitem__(self, model: mesa.Model) -> itertools.count:
+        counter = self.get(model)
+        if counter is None:
+            counter = self[model] = itertools.count(1)
+        return counter
+
+
+if not isinstance(mesa.Agent._ids, WeakIds):  # Mesa 3.3's defaultdict holds every model for good
+    mesa.Agent._ids = WeakIds(mesa.Agent._ids)
 
 
 class FirmAgent(mesa.Agent):

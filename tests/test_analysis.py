@@ -118,7 +118,7 @@ def test_report_holds_tables_and_every_figure(tmp_path):
     runs = hand_runs()
     runs["firm.automation"] = np.where(runs["seed"] == 0, 0.0, 0.5)  # a second axis, for the heatmap
     sweep = Sweep(root=tmp_path, runs=runs, steps=hand_steps(hand_runs()), swept=["firm.empathy", "firm.automation"],
-                  skipped={"partial": ["a", "b"]}, provenance=[{"version": "0.1.0"}], command="python -m sim -m x")
+                  skipped={"partial": ["a", "b"]}, provenance=[{"version": "0.1.0"}], commands=["python -m sim -m x"])
     page = build(sweep, tmp_path / "out", kpi="profit", baseline="empathy=0")
     text = page.read_text()
     images = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
