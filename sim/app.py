@@ -54,6 +54,7 @@ GROUPS = ("market", "network", "firm", "competitors", "run", "scenario")
 KPI_COLUMNS = ("customers", "market_share", "retention_rate", "cltv", "nps", "csat", "revenue", "profit",
                "employee_engagement", "employee_turnover")
 USER_ERROR = 2  # exit status of a bad command line; a signal ends a run with 128 + its number, as shells report
+COORDINATOR = "SIM_COORDINATOR_PID"  # environment: the process that runs the sweep (workers inherit it)
 YAML_NODE_LIMIT = 100_000  # nodes a user's YAML file may expand to through aliases (real configs: hundreds)
 OMEGACONF_DETAIL = ("full_key:", "reference_type=", "object_type=")  # indented detail lines of OmegaConf errors
 SHOW_HYDRA_ERRORS = os.environ.get("HYDRA_FULL_ERROR") == "1"  # the user asked for Hydra's full errors
@@ -378,6 +379,9 @@ def run(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
+    worker = sweeping and os.environ.get(COORDINATOR) != str(os.getpid())
+    if worker:  # a sweep's worker process: between runs a SIGTERM is the coordinator's to act on
+        results.ignore_sigterm()
     record = manifest.Record(Path(hydra_cfg.sweep.dir), out_dir, list(hydra_cfg.overrides.task)) if sweeping else None
     if results.is_done(out_dir):
         if record:
@@ -412,7 +416,9 @@ def run(cfg: DictConfig) -> None:
     state = "complete" if result.complete else (
         f"INTERRUPTED by {result.stopped_by.name} at week {result.summary['weeks']}, partial")
     print(f"results ({state}): {out_dir}")
-    if result.stopped_by:
+    if result.stopped_by and not worker:  # a worker returns: its coordinator got the signal too and stops the sweep
+        if sweeping:
+            raise results.Terminated() if result.stopped_by == signal.SIGTERM else KeyboardInterrupt()
         sys.exit(128 + result.stopped_by)
 
 
@@ -431,6 +437,7 @@ def sweep_stopped(plan: Plan, sig: signal.Signals) -> str:
 def main() -> None:
     """Entry point: check the whole command line, then run Hydra; user errors end in one line."""
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra then raises its errors to us instead of printing them
+    os.environ[COORDINATOR] = str(os.getpid())
     plan = None
     try:
         with results.stop_on_sigterm():

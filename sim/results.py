@@ -78,6 +78,16 @@ def stop_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def ignore_sigterm() -> None:
+    """Ignore SIGTERM outside `stop_on_sigterm` (a sweep's worker process, where the coordinator decides).
+
+    A worker killed between runs would leave its pool's queue unread, and the pool's shutdown waits
+    on it for ever; an ignoring worker is stopped by the pool (SIGKILL) once the coordinator aborts.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def simulate(cfg: SimConfig, progress: metrics.Progress | None = None) -> RunResult:
     """Run one simulation; Ctrl-C (or SIGTERM, inside `stop_on_sigterm`) stops it early, marked incomplete.
 
