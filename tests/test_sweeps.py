@@ -180,3 +180,13 @@ def test_sweep_analysis_writes_the_report_with_its_figures(reference, tmp_path):
     assert len(ranking) == 4 and set(ranking["n"]) == {3}
     assert ranking["market_share_mean"].is_monotonic_decreasing
     assert len(pd.read_parquet(out / "runs.parquet")) == RUNS * 3  # three firms per run
+
+
+def test_the_slurm_path_tried_locally_gives_joblibs_results(reference, tmp_path):
+    """hydra/launcher=slurm_local: each run a separate submitit job, as an array task on SLURM; same bytes as joblib."""
+    sweep_dir = tmp_path / "slurm"
+    run_sweep(sweep_dir, "hydra/launcher=slurm_local", "firm.empathy=0", "firm.automation=0,0.9", "seed=range(2)",
+              *SWEEP[3:])
+    got = summaries(sweep_dir)
+    assert len(got) == 4
+    assert got == {name: data for name, data in summaries(reference[0]).items() if name in got}
