@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from analysis.aggregate import CORRECTIONS, FEW
 from analysis.gather import AnalysisError, gather
 from analysis.report import build
+from sim.app import OneLineParser, check_output_dir
+from sim.config import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, write the report, print where it is; one-line errors, exit 2."""
-    parser = argparse.ArgumentParser(prog="python -m analysis",
-                                     description="Gather a sweep's runs into tables, figures and report.html.")
+    parser = OneLineParser(prog="python -m analysis",
+                           description="Gather a sweep's runs into tables, figures and report.html.")
     parser.add_argument("sweep", type=Path, help="a sweep directory (hydra.sweep.dir) or any folder of runs")
     parser.add_argument("--out", type=Path, help="where to write (default: SWEEP/analysis)")
     parser.add_argument("--kpi", default="profit", help="KPI to rank, compare and map (default: profit)")
     parser.add_argument("--baseline", help="strategy to compare against, e.g. firm.empathy=0,firm.automation=0 "
                                            "(default: the lowest swept values)")
+    parser.add_argument("--correction", choices=CORRECTIONS, default="auto",
+                        help=f"multiple-comparison correction of the tests (default auto: holm with more than {FEW} "
+                             "strategies, else none)")
+    parser.add_argument("--target-halfwidth", type=positive, metavar="H",
+                        help="report how many seeds a 95%% half-width of H on --kpi needs")
     args = parser.parse_args(argv)
+    out = args.out or args.sweep / "analysis"
     try:
+        check_output_dir("--out", str(out))
         sweep = gather(args.sweep)
-        page = build(sweep, args.out or args.sweep / "analysis", args.kpi, args.baseline)
-    except (AnalysisError, OSError) as err:
+        page = build(sweep, out, args.kpi, args.baseline, args.correction, args.target_halfwidth)
+    except (AnalysisError, ConfigError, OSError) as err:
         print(f"analysis: error: {err}", file=sys.stderr)
         return 2
     print((page.parent / "ranking.md").read_text(encoding="utf-8"))
@@ -31,6 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{sweep.runs['run'].nunique()} runs analysed" + (f" ({skipped} skipped)" if skipped else ""))
     print(f"report: {page}")
     return 0
+
+
+def positive(text: str) -> float:
+    """A positive finite number (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ValueError(text)
+    return value
 
 
 if __name__ == "__main__":

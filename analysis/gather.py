@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import json
 import math
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import yaml
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
+from sim import manifest
 from sim.results import METRICS, PARTIAL, SUMMARY
 
 NOT_SWEPT = ("seed", "run.progress")  # vary between runs without changing what a strategy is
@@ -42,7 +45,7 @@ class Sweep:
     swept: list[str]  # swept config keys, in label order
     skipped: dict[str, list[str]] = field(default_factory=dict)  # reason -> run directories
     provenance: list[dict[str, Any]] = field(default_factory=list)  # distinct provenance records
-    command: str | None = None  # the `python -m sim -m ...` that made the sweep, if Hydra recorded it
+    commands: list[str] = field(default_factory=list)  # the `python -m sim -m ...` launches that made the runs
 
     @property
     def strategies(self) -> list[str]:
@@ -63,15 +66,14 @@ def gather(root: Path | str) -> Sweep:
     summaries: dict[str, dict[str, Any]] = {}
     overrides: dict[str, dict[str, str] | None] = {}
     skipped: dict[str, list[str]] = {"partial": [], "unfinished": [], "unreadable": []}
+    steps: dict[str, pd.DataFrame] = {}
     for d in run_dirs(root):
         name = d.relative_to(root).as_posix()
         if (d / SUMMARY).exists():
             try:
-                summary = json.loads((d / SUMMARY).read_text(encoding="utf-8"))
-                if not summary.get("complete", False) or not (d / METRICS).exists():
-                    raise ValueError("incomplete")
-                summaries[name], overrides[name] = summary, run_overrides(d)
-            except (OSError, ValueError):
+                summaries[name], steps[name] = read_run(d)
+                overrides[name] = run_overrides(d)
+            except (OSError, ValueError, pa.ArrowException, yaml.YAMLError, OmegaConfBaseException):
                 skipped["unreadable"].append(name)
         else:
             skipped["partial" if (d / PARTIAL).exists() else "unfinished"].append(name)
@@ -80,7 +82,8 @@ def gather(root: Path | str) -> Sweep:
         raise AnalysisError(f"{root}: no finished runs to analyse ({counts})")
     info, swept = run_info(summaries, overrides)
     firms = firm_table(summaries)
-    steps = step_table(root, list(summaries)).merge(firms[["run", "firm", "role"]], on=["run", "firm"])
+    steps = pd.concat([t.assign(run=run) for run, t in steps.items()], ignore_index=True).merge(
+        firms[["run", "firm", "role"]], on=["run", "firm"])
     return Sweep(
         root=root,
         runs=info.merge(firms, on="run"),
@@ -88,8 +91,26 @@ def gather(root: Path | str) -> Sweep:
         swept=swept,
         skipped={k: v for k, v in skipped.items() if v},
         provenance=distinct([s.get("provenance", {}) for s in summaries.values()]),
-        command=sweep_command(root),
+        commands=sweep_commands(root),
     )
+
+
+def read_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A finished run's summary and weekly table; ValueError naming what is wrong with either."""
+    summary = json.loads((run_dir / SUMMARY).read_text(encoding="utf-8"))
+    if not isinstance(summary, dict):
+        raise ValueError(f"{SUMMARY} holds a {type(summary).__name__}, not a run's summary")
+    if summary.get("complete") is not True:
+        raise ValueError(f"{SUMMARY} is not marked complete")
+    firms, config = summary.get("firms"), summary.get("config")
+    if not isinstance(firms, dict) or not firms or not all(isinstance(f, dict) for f in firms.values()):
+        raise ValueError(f"{SUMMARY} has no firms")
+    if not isinstance(config, dict) or not isinstance(summary.get("seed"), int):
+        raise ValueError(f"{SUMMARY} has no config or seed")
+    table = pd.read_parquet(run_dir / METRICS)  # pyarrow: ArrowException (or OSError) if corrupt
+    if not {"step", "firm"} <= set(table.columns) or not set(table["firm"]) <= set(firms):
+        raise ValueError(f"{METRICS} does not hold this run's weekly table")
+    return summary, table
 
 
 def run_overrides(run_dir: Path) -> dict[str, str] | None:
@@ -151,12 +172,6 @@ def firm_table(summaries: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return pd.json_normalize(records, sep=".")
 
 
-def step_table(root: Path, runs: list[str]) -> pd.DataFrame:
-    """The runs' metrics.parquet tables stacked, with a run column."""
-    tables = [pd.read_parquet(root / run / METRICS).assign(run=run) for run in runs]
-    return pd.concat(tables, ignore_index=True)
-
-
 def kpi_columns(runs: pd.DataFrame) -> list[str]:
     """The numeric KPIs of a runs table: the columns after 'firm' (ids and swept parameters come before)."""
     after = runs.columns[runs.columns.get_loc("firm") + 1:]
@@ -169,12 +184,18 @@ def distinct(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def sweep_command(root: Path) -> str | None:
-    """The command that made the sweep, from Hydra's multirun.yaml; run again, it completes what is missing."""
+def sweep_commands(root: Path) -> list[str]:
+    """The commands that launched sweeps into this folder, oldest first; run again, they complete what is missing.
+
+    They come from the folder's append-only manifest.jsonl (every launch); a folder made before the
+    manifest existed falls back to Hydra's multirun.yaml, which describes only the last launch.
+    """
+    launches = [e["command"] for e in manifest.read(root) if e.get("event") == "sweep" and "command" in e]
+    if launches:
+        return list(dict.fromkeys(launches))
     path = root / "multirun.yaml"
-    if not path.exists():
-        return None
-    overrides = OmegaConf.load(path).hydra.overrides
-    hydra_args = [o for o in overrides.hydra if not o.startswith(("hydra.mode=", "hydra.sweep.dir="))]
-    args = [*overrides.task, *hydra_args, f"hydra.sweep.dir={root.resolve()}"]
-    return " ".join(["python -m sim -m", *map(shlex.quote, args)])
+    try:
+        overrides = OmegaConf.load(path).hydra.overrides
+        return [manifest.sweep_command(list(overrides.task), list(overrides.hydra), root)]
+    except (OSError, ValueError, yaml.YAMLError, OmegaConfBaseException):  # missing or not Hydra's file
+        return []

@@ -48,15 +48,18 @@ def label(kpi: str) -> str:
     return aggregate.RANKING_KPIS.get(kpi, kpi.replace("_", " ").replace(".", ": "))
 
 
-def build(sweep: Sweep, out: Path | str, kpi: str = "profit", baseline: str | None = None) -> Path:
+def build(sweep: Sweep, out: Path | str, kpi: str = "profit", baseline: str | None = None,
+          correction: str = "auto", target_halfwidth: float | None = None) -> Path:
     """Write the sweep's tables, figures and report.html into `out`; return the report's path."""
     out = Path(out)
     aggregate.check_kpi(kpi, kpi_columns(sweep.runs))
+    aggregate.check_correction(correction)
     base = aggregate.find_strategy(sweep.runs, sweep.swept, baseline)
     kpis = [k for k in dict.fromkeys([kpi, *aggregate.RANKING_KPIS]) if k in sweep.runs]
-    ranking = aggregate.ranking(sweep.runs, kpi, kpis)
-    diffs = aggregate.paired_differences(sweep.runs, base, kpis)
+    ranking = aggregate.ranking(sweep.runs, kpi, kpis, correction)
+    diffs = aggregate.paired_differences(sweep.runs, base, kpis, correction)
     reasons = aggregate.churn_reasons(sweep.runs)
+    used = aggregate.correction_used(correction, len(ranking))
 
     write_parquet(out / "runs.parquet", sweep.runs)
     write_parquet(out / "steps.parquet", sweep.steps)
@@ -67,9 +70,10 @@ def build(sweep: Sweep, out: Path | str, kpi: str = "profit", baseline: str | No
 
     sections = [
         Section(f"Ranking of strategies by {label(kpi)}", table=ranking_view(ranking, kpis, kpi),
-                notes=[f"Focal business, mean ± 95% CI half-width over seeds (t-based); best first on {label(kpi)}"
-                       f"{' (lower is better)' if aggregate.lower_is_better(kpi) else ''}."]),
-        differences_section(diffs, kpi, base),
+                notes=[f"Focal business, mean and 95% CI over seeds; best first on {label(kpi)}"
+                       f"{' (lower is better)' if aggregate.lower_is_better(kpi) else ''}. {INTERVALS}",
+                       ties_note(ranking, kpi, used), seeds_note(sweep, ranking, kpi, target_halfwidth)]),
+        differences_section(diffs, kpi, base, used),
         heatmap_section(sweep, kpi),
         time_series_section(sweep, ranking, base),
         Section("Why customers left", figures=[("churn_reasons", plots.churn_bars(reasons))],
@@ -87,15 +91,61 @@ def build(sweep: Sweep, out: Path | str, kpi: str = "profit", baseline: str | No
     return page
 
 
-def differences_section(diffs: pd.DataFrame, kpi: str, baseline: str) -> Section:
+INTERVALS = ("Rates and shares (0 to 1) and NPS (-100 to 100) get a t-interval built on the logit scale of the "
+             "mean and transformed back, so it stays inside the bounds (shown as [low, high] when not symmetric); "
+             "other KPIs get mean ± t half-width.")
+CORRECTION_TEXT = {"holm": "Holm-adjusted", "bonferroni": "Bonferroni-adjusted", "none": "not adjusted"}
+
+
+def ties_note(ranking: pd.DataFrame, kpi: str, correction: str) -> str:
+    """Which strategies cannot be told apart from the best, and how that was decided."""
+    tied = ranking[ranking["tied_with_best"]]["strategy"].iloc[1:].tolist()
+    how = (f"paired t-test by seed against the best strategy, p-values {CORRECTION_TEXT[correction]} over "
+           f"{len(ranking) - 1} comparisons, 5% level")
+    if not tied:
+        return f"Every other strategy is significantly worse than the best on {label(kpi)} ({how})."
+    return (f"Rank =1: {len(tied)} strateg{'y' if len(tied) == 1 else 'ies'} not significantly different from the "
+            f"best on {label(kpi)} ({how}); treat them as tied, not as a ranking.")
+
+
+def seeds_note(sweep: Sweep, ranking: pd.DataFrame, kpi: str, target: float | None) -> str:
+    """How many seeds the chosen (or half the widest present) half-width on the ranked KPI would need."""
+    stats = aggregate.mean_ci(aggregate.focal(sweep.runs), ["strategy"], [kpi], bounded=False)
+    widest = stats.loc[stats["half_width"].idxmax()] if stats["half_width"].notna().any() else None
+    if widest is None:
+        return "Seeds: one seed per strategy gives no interval; run at least two."
+    goal = target if target is not None else widest["half_width"] / 2
+    needed = aggregate.seeds_needed(float(widest["sd"]), goal)
+    chosen = "the --target-halfwidth" if target is not None else "half today's widest"
+    return (f"Seeds: the widest 95% half-width of {label(kpi)} is ±{plots.number(widest['half_width'])} with "
+            f"{int(widest['n'])} seeds ({widest['strategy']}); {chosen} half-width, ±{plots.number(goal)}, would "
+            f"need about {needed} seeds per strategy (t-based, from that strategy's spread across seeds).")
+
+
+def pairing_note(chosen: pd.DataFrame, kpi: str) -> str:
+    """Paired against unpaired half-widths on the chosen KPI, as measured on this sweep."""
+    ratio = (chosen["half_width"] / chosen["unpaired_half_width"]).replace([np.inf, -np.inf], np.nan).dropna()
+    if ratio.empty:
+        return "Pairing: too few seeds to compare paired and unpaired intervals."
+    r = chosen["seed_correlation"].dropna()
+    corr = f", per-seed correlation with the baseline median {r.median():.2f}" if not r.empty else ""
+    return (f"Pairing by seed, measured on {label(kpi)}: the paired half-width is {ratio.median():.2f} times the "
+            f"unpaired (Welch) one, median over strategies (range {ratio.min():.2f} to {ratio.max():.2f}){corr}. "
+            "Below 1 pairing helps; above 1 it costs (a strategy's runs move against the baseline's). "
+            "Both are in paired_differences.csv.")
+
+
+def differences_section(diffs: pd.DataFrame, kpi: str, baseline: str, correction: str = "none") -> Section:
     """Paired differences from the baseline: a forest plot of the chosen KPI and a table of all."""
     section = Section(f"Differences from the baseline ({baseline})",
                       notes=["Each strategy minus the baseline, run by run on the same seed (same customers, "
-                             "graph and shocks), then mean ± 95% CI half-width over seeds. ▲ better, ▼ worse: "
-                             "the whole interval is on that side of zero."])
+                             "graph and shocks), then mean ± 95% t half-width over seeds (per comparison). "
+                             "▲ better, ▼ worse: a paired t-test rejects no difference at 5%, p-values "
+                             f"{CORRECTION_TEXT[correction]} over all {len(diffs)} comparisons of the table."])
     if diffs.empty:
         section.notes.append("Only one strategy: nothing to compare.")
         return section
+    section.notes.append(pairing_note(diffs[diffs["metric"] == kpi], kpi))
     chosen = diffs[diffs["metric"] == kpi]
     section.figures.append(("differences", plots.differences(chosen, label(kpi), baseline)))
     marks = diffs["better"].map({True: " ▲", False: " ▼"}).fillna("")
@@ -147,20 +197,25 @@ def churn_view(reasons: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranking_view(ranking: pd.DataFrame, kpis: list[str], kpi: str) -> pd.DataFrame:
-    """The ranking as a reader sees it: one 'mean ± half-width' cell per KPI."""
+    """The ranking as a reader sees it: rank ('=1' when tied with the best), one interval cell per KPI."""
     view = ranking[["rank", "strategy", "n"]].copy()
+    if "tied_with_best" in ranking:
+        view["rank"] = ["=1" if tied and r > 1 else str(r) for r, tied in
+                        zip(ranking["rank"], ranking["tied_with_best"], strict=True)]
     for k in kpis:
         mean, low, high = (ranking[f"{k}_{s}"] for s in ("mean", "ci_low", "ci_high"))
         name = f"{label(k)} (ranked)" if k == kpi else label(k)
-        view[name] = [estimate(m, (h - lo) / 2) for m, lo, h in zip(mean, low, high, strict=True)]
+        view[name] = [estimate(m, (h - lo) / 2, lo, h) for m, lo, h in zip(mean, low, high, strict=True)]
     return view
 
 
-def estimate(mean: float, half_width: float) -> str:
-    """'mean ± half-width', both to the precision of two significant digits of the half-width."""
+def estimate(mean: float, half_width: float, low: float | None = None, high: float | None = None) -> str:
+    """'mean ± half-width', or 'mean [low, high]' for an interval off-centre; to two digits of the width."""
     if not np.isfinite(half_width) or half_width == 0:
         return plots.number(mean)
     decimals = int(np.clip(1 - np.floor(np.log10(half_width)), 0, 6))
+    if low is not None and high is not None and abs((low + high) / 2 - mean) > 0.05 * half_width:
+        return f"{mean:,.{decimals}f} [{low:,.{decimals}f}, {high:,.{decimals}f}]"
     return f"{mean:,.{decimals}f} ± {half_width:,.{decimals}f}"
 
 
@@ -187,8 +242,7 @@ def render(sweep: Sweep, sections: list[Section], images: dict[str, bytes], kpi:
         f"<li>Swept: {esc(', '.join(sweep.swept) or 'nothing but the seed')}; baseline: {esc(baseline)}</li>",
         *[f"<li>Skipped, {esc(reason)}: {len(runs)} <details><summary>which</summary>"
           f"{'<br>'.join(esc(r) for r in runs)}</details></li>" for reason, runs in sweep.skipped.items()],
-        f"<li>To reproduce, or to finish the missing runs: <code>{esc(sweep.command)}</code></li>"
-        if sweep.command else "",
+        reproduce(sweep.commands),
         "</ul>",
     ]
     for section in sections:
@@ -204,6 +258,17 @@ def render(sweep: Sweep, sections: list[Section], images: dict[str, bytes], kpi:
                      "dependency versions.</p>")
     parts += [f"<pre>{esc(pd.json_normalize(p, sep='.').T.to_string(header=False))}</pre>" for p in sweep.provenance]
     return PAGE.format(title=esc(f"Sweep report: {sweep.root.resolve().name}"), body="\n".join(parts))
+
+
+def reproduce(commands: list[str]) -> str:
+    """The list item giving the command(s) that made every run of the folder."""
+    if not commands:
+        return ""
+    if len(commands) == 1:
+        return f"<li>To reproduce, or to finish the missing runs: <code>{esc(commands[0])}</code></li>"
+    items = "".join(f"<li><code>{esc(c)}</code></li>" for c in commands)
+    return (f"<li>This folder holds runs of {len(commands)} different sweeps (manifest.jsonl); to reproduce all of "
+            f"them, or to finish the missing runs, run in this order:<ol>{items}</ol></li>")
 
 
 def esc(text: object) -> str:

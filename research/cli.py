@@ -1,7 +1,8 @@
 """The command-line shell the research tools share: common arguments, one-line errors, output files.
 
-Bad input (a missing file, a key the schema does not know, bounds outside its range) ends a
-tool with one line naming what is wrong and exit status 2. Output files are written atomically
+Bad input (a bad option, a missing file, a key the schema does not know, bounds outside their
+range, an output folder that cannot be made) ends a tool with one line naming what is wrong and
+exit status 2, before any run starts. Output files are written atomically
 (`sim.results.atomic_write`), so a reader never sees half a file.
 """
 
@@ -18,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from matplotlib.figure import Figure
 
 from research.evaluate import seeds
-from sim.app import load_config
+from sim.app import OneLineParser, check_output_dir, load_config, read_user_yaml
 from sim.config import ConfigError, SimConfig, to_dict
 from sim.results import atomic_write, provenance
 
@@ -34,14 +34,55 @@ class Failed(Exception):
     """The tool ran and wrote its outputs, but its verdict is negative (a validation check failed)."""
 
 
+SEED_MAX = 2**32 - 1
+LIMITS = {  # whole-number options of the tools, by dest: (lowest, highest) allowed
+    "seed": (0, SEED_MAX), "sample_seed": (0, SEED_MAX), "sampler_seed": (0, SEED_MAX),
+    "samples": (1, 1_000_000), "trials": (1, 1_000_000), "batch": (1, 10_000), "seeds": (1, 10_000),
+    "fresh_seeds": (1, 10_000),
+}
+
+
+class ToolParser(OneLineParser):
+    """The tools' parser: one-line errors, and whole-number options checked against `LIMITS` at parse time."""
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        parsed = super().parse_args(args, namespace)
+        for dest, (lo, hi) in LIMITS.items():
+            value = getattr(parsed, dest, None)
+            if value is not None and not lo <= value <= hi:
+                flag = "--" + dest.replace("_", "-")
+                self.error(f"argument {flag}: {value} is out of range: allowed {lo} <= {flag} <= {hi}")
+        return parsed
+
+
+def jobs(text: str) -> int:
+    """--jobs: a number of processes, or -1 for all cores (-2 all but one, ...), as joblib counts; not 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--jobs={text} is not allowed: expected a whole number") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("--jobs=0 is not allowed: give a number of processes, or -1 for all cores")
+    return value
+
+
+def out_folder(text: str) -> Path:
+    """--out: a folder that can be made and written, checked before any run starts."""
+    try:
+        check_output_dir("--out", text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return Path(text)
+
+
 def parser(tool: str, doc: str) -> argparse.ArgumentParser:
     """An argument parser with the options every tool has: --set, --jobs, --out."""
-    p = argparse.ArgumentParser(prog=f"python -m research.{tool}", description=doc)
+    p = ToolParser(prog=f"python -m research.{tool}", description=doc)
     p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                    help="overrides of the base configuration, as for `python -m sim` (e.g. market.customers=5000)")
-    p.add_argument("--jobs", type=int, default=-1,
+    p.add_argument("--jobs", type=jobs, default=-1,
                    help="parallel processes (-1: all cores); the results do not depend on it")
-    p.add_argument("--out", type=Path, help="output folder (default: outputs/research/<tool>/<date>/<time>)")
+    p.add_argument("--out", type=out_folder, help="output folder (default: outputs/research/<tool>/<date>/<time>)")
     return p
 
 
@@ -64,9 +105,9 @@ def load_yaml(path: Path | str, flag: str) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{flag}={path}: no such file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{flag}={path}: not valid YAML ({str(err).splitlines()[0]})") from None
+        data = read_user_yaml(path)  # aliases bounded: an alias bomb is refused, not expanded
+    except ConfigError as err:
+        raise ConfigError(f"{flag}={path}: {err}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{flag}={path}: expected a mapping at the top level")
     return data

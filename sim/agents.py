@@ -2,10 +2,20 @@
 
 The model steps arrays, not agents, so that a million customers step in a fraction of a second;
 these views read (and write) one agent's entries, for inspection, teaching and the dashboard.
+
+Mesa 3.3 numbers agents through a class-level table, `mesa.Agent._ids`, keyed by model and never
+emptied, so every model that ever made an agent stays alive for the life of the process (fixed
+upstream in Mesa 3.4.2, which needs Python 3.12). Importing this module swaps that table for one
+holding its models weakly (`WeakIds`): numbering is unchanged, and a dropped model is collected,
+so loops of runs in one process (Optuna trials, SALib samples, notebooks, the dashboard) keep a
+flat memory.
 """
 
 from __future__ import annotations
 
+import itertools
+import weakref
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import mesa
@@ -16,6 +26,20 @@ from sim.employees import ACTIVE, CLOSED, VACANT
 
 if TYPE_CHECKING:
     from sim.model import EmpathyMarket
+
+
+class WeakIds(weakref.WeakKeyDictionary):
+    """Mesa's per-model agent-id counters (`mesa.Agent._ids`), holding the models weakly."""
+
+    def __getitem__(self, model: mesa.Model) -> itertools.count:
+        counter = self.get(model)
+        if counter is None:
+            counter = self[model] = itertools.count(1)
+        return counter
+
+
+if not isinstance(mesa.Agent._ids, WeakIds):  # Mesa 3.3's defaultdict holds every model for good
+    mesa.Agent._ids = WeakIds(mesa.Agent._ids)
 
 
 class FirmAgent(mesa.Agent):
@@ -59,14 +83,19 @@ class FirmAgent(mesa.Agent):
         return f"FirmAgent({self.name!r}, {self.role}, price={self.price:.2f}, customers={self.customers})"
 
 
-class CustomerAgent(mesa.Agent):
-    """One customer: a node of the word-of-mouth graph."""
-
-    model: EmpathyMarket
+class View:
+    """An unregistered view of one array entry: what `ArrayAgents` hands out, so inspecting adds no Mesa agent."""
 
     def __init__(self, model: EmpathyMarket, index: int) -> None:
-        super().__init__(model)
+        self.model = model
         self.index = index
+
+
+class CustomerState:
+    """The readable state of customer `self.index` (shared by the registered agent and the plain view)."""
+
+    model: EmpathyMarket
+    index: int
 
     @property
     def segment(self) -> str:
@@ -108,14 +137,11 @@ class CustomerAgent(mesa.Agent):
         return f"CustomerAgent({self.index}, {self.segment}, firm={firm}, quality={self.perceived_quality:.2f})"
 
 
-class EmployeeAgent(mesa.Agent):
-    """One employee slot of a firm (active, vacant or closed)."""
+class EmployeeState:
+    """The readable state of employee slot `self.index`."""
 
     model: EmpathyMarket
-
-    def __init__(self, model: EmpathyMarket, index: int) -> None:
-        super().__init__(model)
-        self.index = index
+    index: int
 
     @property
     def employer(self) -> FirmAgent:
@@ -140,3 +166,85 @@ class EmployeeAgent(mesa.Agent):
     def __repr__(self) -> str:
         return (f"EmployeeAgent({self.index}, {self.employer.name}, {self.status}, "
                 f"engagement={self.engagement:.2f}, burnout={self.burnout:.2f})")
+
+
+class CustomerAgent(CustomerState, mesa.Agent):
+    """One customer: a node of the word-of-mouth graph, registered with the model (`model.customer(i)`)."""
+
+    def __init__(self, model: EmpathyMarket, index: int) -> None:
+        mesa.Agent.__init__(self, model)
+        self.index = index
+
+
+class EmployeeAgent(EmployeeState, mesa.Agent):
+    """One employee slot of a firm (active, vacant or closed), registered with the model (`model.employee(k)`)."""
+
+    def __init__(self, model: EmpathyMarket, index: int) -> None:
+        mesa.Agent.__init__(self, model)
+        self.index = index
+
+
+class CustomerView(CustomerState, View):
+    """A customer as `ArrayAgents` hands it out: the same state, not registered with Mesa."""
+
+
+class EmployeeView(EmployeeState, View):
+    """An employee slot as `ArrayAgents` hands it out, not registered with Mesa."""
+
+
+class ArrayAgents:
+    """An AgentSet-like face of the customers or employees: len, iteration, indexing, `get`, `select`, `agg`.
+
+    Mesa's AgentSet holds one Python object per agent; this reads the model's arrays instead, so a
+    million customers cost nothing until looked at, and `model.agents` keeps only the firms. `get`
+    returns a NumPy array straight from the state (`ATTRIBUTES` maps an attribute to its array).
+    """
+
+    ATTRIBUTES = {
+        "customers": {"firm": "firm", "empathy_need": "need", "perceived_quality": "quality",
+                      "felt_empathy": "felt_empathy", "attachment": "attachment", "response_style": "response"},
+        "employees": {"employer": "firm", "empathy_skill": "skill", "engagement": "engagement", "burnout": "burnout"},
+    }
+
+    def __init__(self, model: EmpathyMarket, kind: str, indices: np.ndarray | None = None) -> None:
+        if kind not in self.ATTRIBUTES:
+            raise ValueError(f"kind={kind!r} is not allowed: choose one of {', '.join(self.ATTRIBUTES)}")
+        self.model, self.kind = model, kind
+        self._indices = None if indices is None else np.asarray(indices)
+
+    def _state(self) -> object:
+        return self.model.customers if self.kind == "customers" else self.model.workforce
+
+    @property
+    def indices(self) -> np.ndarray:
+        """The members' array positions; all of them, read afresh, unless this set was selected."""
+        return np.arange(len(self._state().firm)) if self._indices is None else self._indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> CustomerView | EmployeeView:
+        cls = CustomerView if self.kind == "customers" else EmployeeView
+        return cls(self.model, int(self.indices[i]))
+
+    def __iter__(self) -> Iterator[CustomerView | EmployeeView]:
+        return (self[i] for i in range(len(self)))
+
+    def get(self, attr: str) -> np.ndarray:
+        """One attribute of every member, as an array (e.g. `model.customer_set.get("attachment")`)."""
+        known = self.ATTRIBUTES[self.kind]
+        if attr not in known:
+            raise AttributeError(f"{self.kind} have no array attribute {attr!r}: choose one of {', '.join(known)}")
+        return getattr(self._state(), known[attr])[self.indices]
+
+    def select(self, mask: np.ndarray | Callable[[ArrayAgents], np.ndarray]) -> ArrayAgents:
+        """The members where `mask` (a boolean array over them, or a function of this set returning one) is true."""
+        chosen = np.asarray(mask(self) if callable(mask) else mask, dtype=bool)
+        return ArrayAgents(self.model, self.kind, self.indices[chosen])
+
+    def agg(self, attr: str, func: Callable[[np.ndarray], float]) -> float:
+        """`func` over one attribute of every member, e.g. `agg("attachment", np.mean)`."""
+        return float(func(self.get(attr)))
+
+    def __repr__(self) -> str:
+        return f"ArrayAgents({self.kind}, {len(self)})"

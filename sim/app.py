@@ -6,22 +6,29 @@ rules (every job of a sweep), then the output directory. A user error exits with
 line naming the key, the value and what is allowed, before any run starts or any directory is
 made. Hydra's, OmegaConf's and YAML's own errors (override syntax, a bad value in a user's YAML
 file, a broken interpolation) are reduced to one line the same way; a bug in the model still shows
-its traceback (`HYDRA_FULL_ERROR=1` shows Hydra's full errors too). Ctrl-C saves a partial result
-and exits with status 130. Runs whose directory already holds a complete summary are skipped, so
-re-running an interrupted sweep completes only what is missing.
+its traceback (`HYDRA_FULL_ERROR=1` shows Hydra's full errors too). The pre-flight also reads
+every graph file a run will use, and parses the YAML of a `--config-dir` with a bound on alias
+expansion (an "alias bomb" is refused, not expanded). Ctrl-C (SIGINT) and SIGTERM (what SLURM and
+Kubernetes send at a time limit) save a partial result and exit with status 130 or 143; a stopped
+sweep says which runs finished and how to finish the rest. Runs whose directory already holds a
+complete summary are skipped, so re-running an interrupted sweep completes only what is missing.
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import itertools
 import json
 import logging
 import os
+import shlex
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -38,7 +45,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from sim import results
+from sim import manifest, network, results
 from sim.config import ConfigError, SimConfig, check_value, field_spec, validate
 from sim.metrics import Progress
 
@@ -46,7 +53,9 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 GROUPS = ("market", "network", "firm", "competitors", "run", "scenario")
 KPI_COLUMNS = ("customers", "market_share", "retention_rate", "cltv", "nps", "csat", "revenue", "profit",
                "employee_engagement", "employee_turnover")
-USER_ERROR, INTERRUPTED = 2, 130  # exit statuses: a bad command line; Ctrl-C (128 + SIGINT, as shells report)
+USER_ERROR = 2  # exit status of a bad command line; a signal ends a run with 128 + its number, as shells report
+COORDINATOR = "SIM_COORDINATOR_PID"  # environment: the process that runs the sweep (workers inherit it)
+YAML_NODE_LIMIT = 100_000  # nodes a user's YAML file may expand to through aliases (real configs: hundreds)
 OMEGACONF_DETAIL = ("full_key:", "reference_type=", "object_type=")  # indented detail lines of OmegaConf errors
 SHOW_HYDRA_ERRORS = os.environ.get("HYDRA_FULL_ERROR") == "1"  # the user asked for Hydra's full errors
 
@@ -108,15 +117,23 @@ def sweep_values(o: Override, options: list[str]) -> list[Any]:
         return [o.value()]
     if o.is_interval_sweep():
         return [o.value().start, o.value().end]
-    if isinstance(o.value(), Glob):
-        return o.value().filter(options)
-    return list(o.sweep_iterator())
+    try:
+        values = o.value().filter(options) if isinstance(o.value(), Glob) else list(o.sweep_iterator())
+    except (ValueError, TypeError) as err:  # e.g. range(0,10,0): Python's range refuses a zero step
+        raise ConfigError(f"{o.input_line} is not allowed: {err}") from None
+    if not values:
+        raise ConfigError(f"{o.input_line} is an empty sweep, it would run nothing: "
+                          "give at least one value, e.g. seed=range(0,5) (start < stop for a positive step)")
+    return values
 
 
 def check_overrides(overrides: list[str], config_dir: str | None = None, multirun: bool = True) -> None:
     """Check command-line overrides against the schema before Hydra composes them; raise ConfigError."""
     for o in parse_overrides(overrides):
         key = o.key_or_group
+        if key == "hydra.sweeper.params" or key.startswith("hydra.sweeper.params."):
+            raise ConfigError(f"{o.input_line} is not allowed: give sweeps on the command line, where they are "
+                              "checked, e.g. python -m sim -m seed=0,1 firm.empathy=0,1")
         if key.startswith("hydra"):
             continue
         if o.is_sweep_override() and not multirun:
@@ -174,6 +191,102 @@ def job_configs(overrides: list[str], config_dir: str | None, config_name: str) 
             yield base
 
 
+def whole_numbers(overrides: list[str]) -> list[str]:
+    """Overrides of whole-number keys written as 5e6 or 5000.0, rewritten as 5000000 and 5000.
+
+    Hydra reads 5e6 as a float and OmegaConf refuses a float for an int key, though the schema's
+    check (`check_value`) accepts any whole number; call after `check_overrides`.
+    """
+    out = []
+    for text, o in zip(overrides, parse_overrides(overrides), strict=True):
+        key = o.key_or_group
+        plain = not (key.startswith("hydra") or key in GROUPS or o.is_delete() or o.is_interval_sweep()
+                     or isinstance(o.value(), Glob))
+        values = sweep_values(o, []) if plain and field_spec(key).type.replace("| None", "").strip() == "int" else []
+        if any(isinstance(v, float) for v in values) and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer() for v in values):
+            text = f"{o.get_key_element()}={','.join(str(int(v)) for v in values)}"
+        out.append(text)
+    return out
+
+
+def read_user_yaml(path: Path | str) -> Any:
+    """A user's YAML file, parsed safely with alias expansion bounded; ConfigError if malformed or too large.
+
+    An "alias bomb" (a few lines of nested aliases that expand to billions of nodes) is refused
+    from its node graph, which PyYAML builds without expanding the aliases.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as stream:
+            loader = yaml.SafeLoader(stream)
+            try:
+                node = loader.get_single_node()
+                if node is not None:
+                    expanded_size(node, path)
+                return None if node is None else loader.construct_document(node)
+            finally:
+                loader.dispose()
+    except yaml.YAMLError as err:
+        raise ConfigError(one_line(err) if isinstance(err, yaml.MarkedYAMLError) and err.problem_mark
+                          else f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid YAML: not UTF-8 text") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read ({err.strerror})") from None
+
+
+def expanded_size(root: yaml.Node, path: Path) -> int:
+    """Nodes a YAML document has once its aliases are expanded, counted without expanding them."""
+    sizes: dict[int, int] = {}  # id(node) -> expanded size; -1 while being counted
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            if known < 0:
+                raise ConfigError(f"{path}: a YAML alias refers to the node that contains it: not allowed in a config")
+            return known
+        sizes[id(node)] = -1
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        total = 1 + sum(size(child) for child in children)
+        if total > YAML_NODE_LIMIT:
+            raise ConfigError(f"{path}: YAML aliases expand to more than {YAML_NODE_LIMIT:,} values: "
+                              "not allowed in a config (an alias bomb?)")
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
+
+
+def check_user_configs(folder: str) -> None:
+    """No YAML file of a `--config-dir` (or absolute `--config-path`) expands past the alias bound.
+
+    Only the aliases are checked here, on the unexpanded node graph; a file that is not valid YAML
+    is reported by Hydra if a run uses it (one line, see `one_line`).
+    """
+    for path in sorted(Path(folder).rglob("*.y*ml")):
+        try:
+            with path.open("rb") as stream:
+                node = yaml.compose(stream, Loader=yaml.SafeLoader)
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            continue
+        if node is not None:
+            expanded_size(node, path)
+
+
+def check_graph_file(cfg: SimConfig, nodes: dict[str, int]) -> None:
+    """A run's graph file reads and fits its market (`nodes` caches each file's node count)."""
+    if cfg.network.kind != "file":
+        return
+    path = str(cfg.network.path)
+    if path not in nodes:
+        nodes[path] = network.load(path).n
+    network.check_file_nodes(nodes[path], cfg.market.customers, path)
+
+
 def check_output_dir(key: str, value: str) -> None:
     """The run or sweep directory can be created and written, without creating it."""
     path = Path(value).absolute()
@@ -186,8 +299,27 @@ def check_output_dir(key: str, value: str) -> None:
         raise ConfigError(f"{key}={value} is not allowed: cannot write in {existing} ({err.strerror})") from None
 
 
-def preflight(argv: list[str]) -> None:
-    """Check a whole `python -m sim` command line before Hydra starts anything; raise ConfigError."""
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (`prog: error: ...`, exit 2), not a page of usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+@dataclass
+class Plan:
+    """What a checked command line will do: a run or a sweep of `runs` runs, and its arguments for Hydra."""
+
+    argv: list[str]
+    multirun: bool = False
+    runs: int = 0
+
+
+def preflight(argv: list[str]) -> Plan:
+    """Check a whole `python -m sim` command line before Hydra starts anything; raise ConfigError.
+
+    Returns the plan, with the arguments Hydra is to get (whole numbers such as 5e6 rewritten).
+    """
     parser = get_args_parser()
 
     def refuse(message: str) -> NoReturn:
@@ -197,19 +329,28 @@ def preflight(argv: list[str]) -> None:
     parser.error = refuse  # one line instead of argparse's usage text
     args = parser.parse_args(argv)
     if args.help or args.hydra_help or args.shell_completion or args.cfg or args.info or args.experimental_rerun:
-        return  # Hydra only shows something, or re-runs a saved config
+        return Plan(argv)  # Hydra only shows something, or re-runs a saved config
     if args.config_dir and not os.path.isdir(args.config_dir):
         raise ConfigError(f"--config-dir={args.config_dir} is not allowed: no such directory")
     multirun = args.multirun or "hydra.mode=MULTIRUN" in args.overrides
     check_overrides(args.overrides, args.config_dir, multirun=multirun)
+    rewritten = dict(zip(args.overrides, whole_numbers(args.overrides), strict=True))
+    plan = Plan([rewritten.get(arg, arg) for arg in argv], multirun)
+    overrides = [rewritten[o] for o in args.overrides]
+    for folder in (args.config_dir, args.config_path):
+        if folder and os.path.isabs(folder) and os.path.isdir(folder):
+            check_user_configs(folder)
     if args.config_path and not os.path.isabs(args.config_path):
-        return  # Hydra reads a relative --config-path against the package: leave those to the run's own checks
+        return plan  # Hydra reads a relative --config-path against the package: leave those to the run's own checks
     dir_key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    graph_nodes: dict[str, int] = {}
     with initialize_config_dir(config_dir=args.config_path or str(CONFIG_DIR), version_base=None), one_line_errors():
-        for i, job in enumerate(job_configs(args.overrides, args.config_dir, args.config_name or "config")):
-            if i == 0:
+        for job in job_configs(overrides, args.config_dir, args.config_name or "config"):
+            if plan.runs == 0:
                 check_output_dir(dir_key, str(OmegaConf.select(HydraConfig.get(), dir_key.removeprefix("hydra."))))
-            validate(OmegaConf.to_object(job))
+            check_graph_file(validate(OmegaConf.to_object(job)), graph_nodes)
+            plan.runs += 1
+    return plan
 
 
 def load_config(overrides: list[str] | None = None) -> SimConfig:
@@ -217,7 +358,7 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
     overrides = list(overrides or [])
     check_overrides(overrides, multirun=False)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None), one_line_errors():
-        cfg = compose(config_name="config", overrides=overrides)
+        cfg = compose(config_name="config", overrides=whole_numbers(overrides))
         return validate(OmegaConf.to_object(cfg))
 
 
@@ -233,47 +374,85 @@ def kpi_table(summary: dict) -> str:
 
 @hydra.main(version_base=None, config_path=str(CONFIG_DIR), config_name="config")
 def run(cfg: DictConfig) -> None:
-    """Run one configuration into its Hydra output directory; exit 130 after saving a partial result."""
+    """Run one configuration into its Hydra output directory; exit 128 + signal after saving a partial result."""
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    sweeping = hydra_cfg.mode == RunMode.MULTIRUN
+    worker = sweeping and os.environ.get(COORDINATOR) != str(os.getpid())
+    if worker:  # a sweep's worker process: between runs a SIGTERM is the coordinator's to act on
+        results.ignore_sigterm()
+    record = manifest.Record(Path(hydra_cfg.sweep.dir), out_dir, list(hydra_cfg.overrides.task)) if sweeping else None
     if results.is_done(out_dir):
+        if record:
+            record.end("skipped")
         print(f"{out_dir}: already complete, skipped")
         return
+    if record:
+        record.start(cfg.get("seed"))
     try:
         with one_line_errors():
             config = validate(OmegaConf.to_object(cfg))
         progress = Progress() if config.run.progress else None
-        result = results.simulate(config, progress)
-    except ConfigError as err:  # e.g. a graph file that does not fit the market
+        with results.stop_on_sigterm():
+            result = results.simulate(config, progress)
+    except ConfigError as err:  # checked before Hydra started: only a file changed since could get here
+        if record:
+            record.end("refused")
         fail(str(err))
     try:
         results.save(result, out_dir)
     except OSError as err:
         fail(f"cannot write the results into {out_dir}: {err.strerror or err}")
+    if record:
+        record.end("complete" if result.complete else "partial", result.summary["weeks"])
     if progress and not result.complete:
         print(file=sys.stderr)  # end the progress line
-    if HydraConfig.get().mode == RunMode.MULTIRUN:  # one line per run keeps a sweep's log readable
+    if sweeping:  # one line per run keeps a sweep's log readable
         focal = next(iter(result.summary["firms"].values()))
         print(f"{out_dir.name}: " + ", ".join(f"{k}={focal[k]:.3g}" for k in ("retention_rate", "cltv", "profit")))
     else:
         print(kpi_table(result.summary))
-    state = "complete" if result.complete else f"INTERRUPTED at week {result.summary['weeks']}, partial"
+    state = "complete" if result.complete else (
+        f"INTERRUPTED by {result.stopped_by.name} at week {result.summary['weeks']}, partial")
     print(f"results ({state}): {out_dir}")
-    if not result.complete:
-        sys.exit(INTERRUPTED)
+    if result.stopped_by and not worker:  # a worker returns: its coordinator got the signal too and stops the sweep
+        if sweeping:
+            raise results.Terminated() if result.stopped_by == signal.SIGTERM else KeyboardInterrupt()
+        sys.exit(128 + result.stopped_by)
+
+
+def sweep_stopped(plan: Plan, sig: signal.Signals) -> str:
+    """What a stopped sweep finished, and the command that finishes the rest."""
+    try:
+        sweep_dir = Path(HydraConfig.get().sweep.dir)
+    except ValueError:  # stopped before Hydra set up the sweep: nothing ran
+        return f"sweep stopped by {sig.name} before any run started"
+    done = sum(results.is_done(p.parent) for p in sweep_dir.glob("**/summary.json"))
+    argv = [a for a in plan.argv if not a.startswith("hydra.sweep.dir=")] + [f"hydra.sweep.dir={sweep_dir}"]
+    return (f"sweep stopped by {sig.name}: {done} of {plan.runs} runs finished in {sweep_dir}; "
+            f"to finish the rest, run the same command again: python -m sim {shlex.join(argv)}")
 
 
 def main() -> None:
     """Entry point: check the whole command line, then run Hydra; user errors end in one line."""
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra then raises its errors to us instead of printing them
+    os.environ[COORDINATOR] = str(os.getpid())
+    plan = None
     try:
-        preflight(sys.argv[1:])
-        with one_line_errors():
-            run()
+        with results.stop_on_sigterm():
+            plan = preflight(sys.argv[1:])
+            sys.argv[1:] = plan.argv
+            with one_line_errors():
+                run()
     except ConfigError as err:
         fail(str(err))
-    except KeyboardInterrupt:
-        fail("interrupted before a result was saved", INTERRUPTED)
+    except KeyboardInterrupt as err:
+        sig = results.stop_signal(err)
+        if plan and plan.multirun:
+            print(f"sim: {sweep_stopped(plan, sig)}", file=sys.stderr)
+            sys.exit(128 + sig)
+        fail(f"interrupted by {sig.name} before a result was saved", 128 + sig)
     except OSError as err:  # e.g. an output directory Hydra could not make
         if err.filename is None:
             raise

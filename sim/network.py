@@ -9,7 +9,8 @@ customer, node labels numbered 0..n-1 in sorted order (numeric order when every 
 number); a directed edge u->v becomes a tie both ways (people talk both ways); self-loops and
 repeated edges are dropped; isolated nodes stay customers who hear and spread no word of mouth
 (an edge list names only nodes with an edge, so use GraphML to include them). A graph with no
-nodes, or whose node count differs from `market.customers`, is refused with a `ConfigError`.
+nodes, or whose node count differs from `market.customers`, is refused with a `ConfigError`, and
+so is a `Graph` built by hand whose arrays are not a valid compressed-sparse-row graph.
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ class Graph:
 
     indptr: np.ndarray
     indices: np.ndarray
+
+    def __post_init__(self) -> None:
+        """Refuse arrays that would make the model read past its customers (a ConfigError naming the fault)."""
+        indptr, indices = np.asarray(self.indptr), np.asarray(self.indices)
+        for name, a in (("indptr", indptr), ("indices", indices)):
+            if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
+                raise ConfigError(f"graph.{name}: expected a one-dimensional array of whole numbers, "
+                                  f"got {a.dtype} of shape {a.shape}")
+        n = len(indptr) - 1
+        if n < 1 or indptr[0] != 0 or indptr[-1] != len(indices) or (np.diff(indptr) < 0).any():
+            raise ConfigError(f"graph.indptr is not allowed: must start at 0, never decrease and end at "
+                              f"len(indices)={len(indices)} (got {n + 1} entries)")
+        if len(indices) and (indices.min() < 0 or indices.max() >= n):
+            bad = int(indices[(indices < 0) | (indices >= n)][0])
+            raise ConfigError(f"graph.indices={bad} is out of range: allowed 0 <= neighbour < {n} (the node count)")
 
     @property
     def n(self) -> int:
@@ -201,12 +217,17 @@ def build(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Graph:
     if cfg.kind == "complete":
         return complete(n)
     graph = load(str(cfg.path))
-    if graph.n != n:
-        raise ConfigError(
-            f"market.customers={n} does not match the {graph.n} nodes of network.path={cfg.path!r}: "
-            f"set market.customers={graph.n}"
-        )
+    check_file_nodes(graph.n, n, str(cfg.path))
     return graph
+
+
+def check_file_nodes(nodes: int, n: int, path: str) -> None:
+    """A graph file's node count must equal the number of customers."""
+    if nodes != n:
+        raise ConfigError(
+            f"market.customers={n} does not match the {nodes} nodes of network.path={path!r}: "
+            f"set market.customers={nodes}"
+        )
 
 
 def prepare(graph: nx.Graph | Graph | None, cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Graph:

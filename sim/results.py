@@ -2,8 +2,9 @@
 
 A file is written under a temporary name in the same directory and renamed into place, so a
 reader (or a resumed sweep) never sees a half-written result; summary.json is removed first and
-written last, so whenever it exists it and metrics.parquet come from the same complete run. An
-interrupted run leaves summary.partial.json and a PARTIAL marker instead. Each summary carries its
+written last, so whenever it exists it and metrics.parquet come from the same complete run. A run
+stopped by Ctrl-C (SIGINT) or SIGTERM leaves summary.partial.json (with `stopped_by`) and a
+PARTIAL marker instead. Each summary carries its
 provenance: resolved config, seed, package, Python and dependency versions, the model code's
 fingerprint and the git commit.
 """
@@ -16,9 +17,12 @@ import importlib.metadata
 import json
 import os
 import platform
+import signal
 import subprocess
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,27 +46,73 @@ class RunResult:
     table: pd.DataFrame
     model: EmpathyMarket
     complete: bool = True
+    stopped_by: signal.Signals | None = None  # the signal that stopped an incomplete run
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as Ctrl-C raises KeyboardInterrupt, so that one code path saves a partial result."""
+
+
+def stop_signal(err: KeyboardInterrupt) -> signal.Signals:
+    """The signal behind a KeyboardInterrupt: SIGTERM for `Terminated`, else SIGINT."""
+    return signal.SIGTERM if isinstance(err, Terminated) else signal.SIGINT
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Inside, SIGTERM stops the code as Ctrl-C does (raising `Terminated`); the old handler is restored after.
+
+    Only the main thread can take signals; elsewhere (a thread pool's worker) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def ignore_sigterm() -> None:
+    """Ignore SIGTERM outside `stop_on_sigterm` (a sweep's worker process, where the coordinator decides).
+
+    A worker killed between runs would leave its pool's queue unread, and the pool's shutdown waits
+    on it for ever; an ignoring worker is stopped by the pool (SIGKILL) once the coordinator aborts.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def simulate(cfg: SimConfig, progress: metrics.Progress | None = None) -> RunResult:
-    """Run one simulation. Ctrl-C stops it early and returns a result marked incomplete."""
+    """Run one simulation; Ctrl-C (or SIGTERM, inside `stop_on_sigterm`) stops it early, marked incomplete.
+
+    The model is collected once the caller drops the result (`sim.agents` keeps Mesa 3.3's class-level
+    agent-id table from holding every model alive).
+    """
     model = EmpathyMarket(cfg)
-    complete = True
+    stopped_by = None
     try:
         model.run(progress=progress)
-    except KeyboardInterrupt:
-        complete = False
+    except KeyboardInterrupt as err:
+        stopped_by = stop_signal(err)
     table = model.recorder.table()
     summary = {
         "seed": cfg.seed,
-        "complete": complete,
+        "complete": stopped_by is None,
         "weeks": model.week,
         "config": to_dict(cfg),
         "units": metrics.units(cfg, len(table) // max(model.firms.n, 1)),
         "firms": metrics.summarise(model, table),
         "provenance": provenance(),
     }
-    return RunResult(summary=summary, table=table, model=model, complete=complete)
+    if stopped_by is not None:
+        summary["stopped_by"] = stopped_by.name
+    return RunResult(summary=summary, table=table, model=model, complete=stopped_by is None, stopped_by=stopped_by)
 
 
 def provenance() -> dict[str, Any]:
@@ -147,7 +197,8 @@ def save(result: RunResult, out_dir: Path) -> None:
         atomic_write(out_dir / SUMMARY, write_text)
     else:
         atomic_write(out_dir / PARTIAL_SUMMARY, write_text)
-        marker = f"stopped at week {result.summary['weeks']}\n"
+        by = f" by {result.stopped_by.name}" if result.stopped_by else ""
+        marker = f"stopped at week {result.summary['weeks']}{by}\n"
         atomic_write(out_dir / PARTIAL, lambda tmp: Path(tmp).write_text(marker))
 
 

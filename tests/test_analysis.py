@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from analysis import aggregate
 from analysis.__main__ import main
@@ -118,7 +119,7 @@ def test_report_holds_tables_and_every_figure(tmp_path):
     runs = hand_runs()
     runs["firm.automation"] = np.where(runs["seed"] == 0, 0.0, 0.5)  # a second axis, for the heatmap
     sweep = Sweep(root=tmp_path, runs=runs, steps=hand_steps(hand_runs()), swept=["firm.empathy", "firm.automation"],
-                  skipped={"partial": ["a", "b"]}, provenance=[{"version": "0.1.0"}], command="python -m sim -m x")
+                  skipped={"partial": ["a", "b"]}, provenance=[{"version": "0.1.0"}], commands=["python -m sim -m x"])
     page = build(sweep, tmp_path / "out", kpi="profit", baseline="empathy=0")
     text = page.read_text()
     images = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
@@ -220,3 +221,68 @@ def test_cli_exits_non_zero_on_bad_input(tmp_path):
     done = subprocess.run([sys.executable, "-m", "analysis", str(tmp_path / "missing")], capture_output=True,
                           text=True, cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 2 and done.stderr == f"analysis: error: {tmp_path / 'missing'}: no such directory\n"
+
+
+def test_bounded_intervals_stay_inside_their_bounds():
+    """Turnover 0.1 +- 0.28 as a t-interval; on the logit scale it stays inside [0, 1] and keeps the mean."""
+    table = pd.DataFrame({"g": "a", "employee_turnover": [0.0, 0.0, 0.3], "nps": [-99.0, -95.0, -60.0],
+                          "profit": [0.0, 0.0, 0.3]})
+    out = aggregate.mean_ci(table, ["g"], ["employee_turnover", "nps", "profit"]).set_index("metric")
+    plain = T_975[2] * np.std([0, 0, 0.3], ddof=1) / np.sqrt(3)
+    assert out.loc["profit", "ci_low"] == pytest.approx(0.1 - plain)  # unbounded: the plain t-interval
+    assert out.loc["profit", "ci_low"] < 0  # ...which here leaves [0, 1]
+    low, high = out.loc["employee_turnover", ["ci_low", "ci_high"]]
+    assert 0 < low < 0.1 < high < 1
+    # the logit-scale interval by hand: logit(0.1) +- t * se / (0.1 * 0.9)
+    se = np.std([0, 0, 0.3], ddof=1) / np.sqrt(3)
+    centre, spread = np.log(0.1 / 0.9), T_975[2] * se / 0.09
+    assert (low, high) == pytest.approx((1 / (1 + np.exp(-(centre - spread))), 1 / (1 + np.exp(-(centre + spread)))))
+    assert -100 < out.loc["nps", "ci_low"] < out.loc["nps", "mean"] < out.loc["nps", "ci_high"] < 100
+    on_bound = aggregate.mean_ci(pd.DataFrame({"g": "a", "csat": [1.0, 1.0]}), ["g"], ["csat"]).iloc[0]
+    assert (on_bound["ci_low"], on_bound["ci_high"]) == (1.0, 1.0)
+
+
+def test_holm_adjusts_step_down():
+    p = np.array([0.01, 0.04, 0.03, np.nan, 0.005])
+    assert aggregate.holm(p)[[4, 0, 2, 1]] == pytest.approx([0.02, 0.03, 0.06, 0.06])  # 4p, 3p, 2p, max(p, previous)
+    assert np.isnan(aggregate.holm(p)[3])
+    assert aggregate.adjust(p[:3], "auto", strategies=3) == pytest.approx(p[:3])  # few strategies: none
+    assert aggregate.adjust(p[:3], "auto", strategies=4) == pytest.approx(aggregate.holm(p[:3]))
+    assert aggregate.adjust(p[:3], "bonferroni", strategies=2) == pytest.approx([0.03, 0.12, 0.09])
+
+
+def test_strategies_not_told_apart_from_the_best_are_tied():
+    ranked = aggregate.ranking(hand_runs(), "profit").set_index("strategy")
+    # best is empathy=0.5; empathy=0 trails it by 2, 2.5, 3 (a clear difference); empathy=1 by 7, -3.5, 3 (not)
+    assert ranked.loc["empathy=0.5", "tied_with_best"] and ranked.loc["empathy=1", "tied_with_best"]
+    assert not ranked.loc["empathy=0", "tied_with_best"]
+    d = np.array([2.0, 2.5, 3.0])
+    p = 2 * stats.t.sf(d.mean() / (d.std(ddof=1) / np.sqrt(3)), 2)
+    assert ranked.loc["empathy=0", "p_vs_best"] == pytest.approx(p)
+
+
+def test_paired_and_unpaired_half_widths_are_both_measured():
+    diffs = aggregate.paired_differences(hand_runs(), "empathy=0", ["profit"]).set_index("strategy")
+    a, b = np.array(PROFIT["empathy=0.5"]), np.array(PROFIT["empathy=0"])
+    va, vb = a.var(ddof=1) / 3, b.var(ddof=1) / 3
+    welch = stats.t.ppf(0.975, (va + vb) ** 2 / (va**2 / 2 + vb**2 / 2)) * np.sqrt(va + vb)
+    assert diffs.loc["empathy=0.5", "unpaired_half_width"] == pytest.approx(welch)
+    assert diffs.loc["empathy=0.5", "seed_correlation"] == pytest.approx(np.corrcoef(a, b)[0, 1])
+
+
+def test_seeds_needed_for_a_half_width():
+    # sd 10, target 5: t(0.975, n-1) * 10 / sqrt(n) <= 5 first holds at n = 18 (t = 2.110 -> 4.97; n = 17: 5.14)
+    assert aggregate.seeds_needed(10.0, 5.0) == 18
+    assert aggregate.seeds_needed(float("nan"), 5.0) is None
+
+
+def test_report_names_its_correction_ties_pairing_and_seeds(tmp_path):
+    sweep = Sweep(root=tmp_path, runs=hand_runs(), steps=hand_steps(hand_runs()), swept=["firm.empathy"],
+                  commands=["python -m sim -m a", "python -m sim -m b"])
+    text = build(sweep, tmp_path / "out", correction="holm", target_halfwidth=1.0).read_text()
+    assert "Rank =1: 1 strategy not significantly different from the best on profit" in text
+    assert "Holm-adjusted over 2 comparisons" in text
+    assert "would need about" in text and "the --target-halfwidth half-width, ±1.000" in text
+    assert "the paired half-width is" in text and "much tighter" not in text
+    assert "holds runs of 2 different sweeps" in text and "python -m sim -m b" in text
+    assert "| =1 | empathy=1 |" in (tmp_path / "out" / "ranking.md").read_text()

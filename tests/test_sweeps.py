@@ -118,7 +118,7 @@ def test_replications_share_customers_and_graph_across_strategies(reference):
     assert not np.array_equal(a.graph.indices, other_seed.graph.indices)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_killed_sweep_resumes_without_loss_or_rework(reference, tmp_path, sig):
     sweep_dir = tmp_path / "sweep"
     with sweep_process(sweep_dir) as first:
@@ -127,6 +127,12 @@ def test_killed_sweep_resumes_without_loss_or_rework(reference, tmp_path, sig):
             assert time.monotonic() < deadline, "the sweep finished no run in time"
             time.sleep(0.02)
         os.killpg(first.pid, sig)
+    if sig != signal.SIGKILL:  # a signal the sweep can catch: it says what finished and how to finish the rest
+        assert first.returncode == 128 + sig
+        said = sweep_dir.with_suffix(".log").read_text().splitlines()[-1]
+        assert re.fullmatch(rf"sim: sweep stopped by {sig.name}: \d+ of {RUNS} runs finished in {sweep_dir}; "
+                            r"to finish the rest, run the same command again: python -m sim -m .*", said), said
+        assert said.endswith(f"hydra.sweep.dir={sweep_dir}")
 
     # After the kill: every result under its final name is complete; nothing else is taken for one.
     finished = sorted(sweep_dir.glob("*/summary.json"))
@@ -145,6 +151,19 @@ def test_killed_sweep_resumes_without_loss_or_rework(reference, tmp_path, sig):
     assert summaries(sweep_dir) == summaries(reference[0])
     assert not list(sweep_dir.glob("*/PARTIAL"))
 
+    # The manifest kept both launches and every run's start and end; a run with a start and no end was killed.
+    events = [json.loads(line) for line in (sweep_dir / "manifest.jsonl").read_text().splitlines()]
+    launches = [e for e in events if e["event"] == "sweep"]
+    assert len(launches) == 2 and launches[0]["command"] == launches[1]["command"]
+    ends = {}
+    for e in events:
+        if e["event"] == "end":
+            ends.setdefault(e["status"], set()).add(e["run"])
+    assert ends["complete"] == {p.parent.name for p in sweep_dir.glob("*/summary.json")}
+    assert len(ends["skipped"]) == len(finished)
+    assert all({"host", "model_fingerprint", "overrides", "seed", "started", "ended"} <= set(e) for e in events
+               if e["event"] == "end" and e["status"] == "complete")
+
 
 def test_sweep_analysis_writes_the_report_with_its_figures(reference, tmp_path):
     sweep_dir, _ = reference
@@ -161,3 +180,13 @@ def test_sweep_analysis_writes_the_report_with_its_figures(reference, tmp_path):
     assert len(ranking) == 4 and set(ranking["n"]) == {3}
     assert ranking["market_share_mean"].is_monotonic_decreasing
     assert len(pd.read_parquet(out / "runs.parquet")) == RUNS * 3  # three firms per run
+
+
+def test_the_slurm_path_tried_locally_gives_joblibs_results(reference, tmp_path):
+    """hydra/launcher=slurm_local: each run a separate submitit job, as an array task on SLURM; same bytes as joblib."""
+    sweep_dir = tmp_path / "slurm"
+    run_sweep(sweep_dir, "hydra/launcher=slurm_local", "firm.empathy=0", "firm.automation=0,0.9", "seed=range(2)",
+              *SWEEP[3:])
+    got = summaries(sweep_dir)
+    assert len(got) == 4
+    assert got == {name: data for name, data in summaries(reference[0]).items() if name in got}
