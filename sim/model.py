@@ -74,6 +74,7 @@ class EmpathyMarket(mesa.Model):
         enc = service.serve(c, fs, self.workforce, employees.roster(self.workforce, fs.n), cfg.market, b,
                             self._discounted_margin(t), firms.failure_rate(fs, t, cfg.market.failure_rate),
                             self.streams.step("service", t))
+        self.purchases = np.bincount(enc.visitors, minlength=c.n)  # this week's purchases per customer
         workforce_rng = self.streams.step("workforce", t)
         work = employees.work(self.workforce, enc.routine_per_employee, enc.emotional_per_employee,
                               fs.per_firm("capacity"), fs.empathy, b, t, workforce_rng)

@@ -39,6 +39,7 @@ class Encounters:
     satisfied: np.ndarray
     routine_per_employee: np.ndarray
     emotional_per_employee: np.ndarray
+    visitors: np.ndarray  # customer index of every visit this week (one entry per purchase)
 
 
 def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: MarketConfig,
@@ -112,5 +113,5 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
     return Encounters(
         visits=visits, bot_contacts=bots, human_contacts=humans, emotional=emotionals, frustrated=frustrations,
         failed=failures, recovered=recoveries, satisfied=satisfied,
-        routine_per_employee=routine_k, emotional_per_employee=emotional_k,
+        routine_per_employee=routine_k, emotional_per_employee=emotional_k, visitors=visitors,
     )
