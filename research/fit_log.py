@@ -62,6 +62,18 @@ def simulate(cfg: SimConfig, steps: int) -> np.ndarray:
     return np.stack(weeks, axis=1)
 
 
+def as_log(purchases: np.ndarray, start: pd.Timestamp) -> pd.DataFrame:
+    """A simulated run as a transaction log: one row per purchase, dated the first day of its week.
+
+    Amounts are 1 per purchase: the log's shape, not its money, is what a fit uses.
+    """
+    agent, week = np.nonzero(purchases)
+    rows = np.repeat(np.arange(len(agent)), purchases[agent, week])
+    return pd.DataFrame({"customer": agent[rows].astype(str),
+                         "date": start + pd.to_timedelta(week[rows] * transactions.DAYS_PER_WEEK, unit="D"),
+                         "amount": 1.0})
+
+
 @dataclass(frozen=True)
 class Simulated:
     """A simulation as a forecaster: repeat purchases of its agents by whole weeks since their first purchase.
