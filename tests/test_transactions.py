@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research import cli, datasets, fit_log, forecast, transactions
+from research import cli, datasets, fit_log, forecast, subscriptions, transactions
 from research.baselines import BGNBD, ShiftedBetaGeometric, kaplan_meier
 from research.space import parse_space, with_values
 from sim.app import load_config
@@ -157,3 +157,14 @@ def test_calibration_recovers_the_parameters_of_a_log_the_model_generated():
     assert found["market.visit_rate"] == pytest.approx(0.3, rel=0.15)
     assert found["market.base_churn"] == pytest.approx(0.03, rel=0.35)
     assert study.best_value < 0.1
+
+
+def test_subscription_holdout_writes_survival_and_rejects_bad_rows(tmp_path, capsys):
+    out = subscriptions.main(["--telco", "--split", "24", "--out", str(tmp_path / "o")])
+    curve = pd.read_csv(out / "survival.csv")
+    assert curve["period"].max() == 72 and set(curve["part"]) == {"calibration", "holdout"}
+    assert curve["sbg"].is_monotonic_decreasing and curve["kaplan_meier"].is_monotonic_decreasing
+    bad = write(tmp_path, "months,left\n3,yes\n4,maybe\n", "subs.csv")
+    argv = ["--table", str(bad), "--tenure-column", "months", "--churned-column", "left"]
+    assert cli.run("subscriptions", subscriptions.main, argv) == 2
+    assert "line 3: left='maybe' is not allowed" in capsys.readouterr().err
