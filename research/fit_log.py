@@ -63,14 +63,17 @@ def simulate(cfg: SimConfig, steps: int) -> np.ndarray:
 
 
 def as_log(purchases: np.ndarray, start: pd.Timestamp) -> pd.DataFrame:
-    """A simulated run as a transaction log: one row per purchase, dated the first day of its week.
+    """A simulated run as a transaction log: one row per purchase, a week's purchases on its successive days.
 
-    Amounts are 1 per purchase: the log's shape, not its money, is what a fit uses.
+    Amounts are 1 per purchase: the log's shape, not its money, is what a fit uses. Separate days
+    keep a week's purchases apart, since a log merges a customer's purchases of one day.
     """
     agent, week = np.nonzero(purchases)
-    rows = np.repeat(np.arange(len(agent)), purchases[agent, week])
+    counts = purchases[agent, week].astype(np.int64)
+    rows = np.repeat(np.arange(len(agent)), counts)
+    day = (np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)) % transactions.DAYS_PER_WEEK
     return pd.DataFrame({"customer": agent[rows].astype(str),
-                         "date": start + pd.to_timedelta(week[rows] * transactions.DAYS_PER_WEEK, unit="D"),
+                         "date": start + pd.to_timedelta(week[rows] * transactions.DAYS_PER_WEEK + day, unit="D"),
                          "amount": 1.0})
 
 

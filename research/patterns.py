@@ -1,4 +1,4 @@
-"""Pattern checks: does the model, at its steady state, behave as the literature says?
+"""Pattern checks: the model, at its steady state, behaves as the literature says.
 
 Three patterns (docs/ODD.md, section 1), each measured from runs at the defaults:
 
@@ -35,6 +35,7 @@ HARTER = {"csat": (0.25, 0.40), "employee_turnover": (-0.40, -0.20)}  # bands ar
 
 
 def log_odds(p: np.ndarray) -> np.ndarray:
+    """ln(p / (1 - p)): retention gains compared where they are not squeezed against 0 or 1."""
     return np.log(p / (1 - p))
 
 
@@ -115,6 +116,7 @@ def engagement_links(sample: pd.DataFrame, boot: int = 2000, seed: int = 0) -> p
 
 
 def report(segments: pd.DataFrame, steady: pd.DataFrame, links: pd.DataFrame, firms: int, seconds: float) -> str:
+    """The three checks as Markdown."""
     return "\n\n".join([
         "# Pattern checks",
         f"{firms} firms for the engagement links; wall time {seconds:.0f} s.",
@@ -125,6 +127,7 @@ def report(segments: pd.DataFrame, steady: pd.DataFrame, links: pd.DataFrame, fi
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
+    """Run the three checks and write their tables and report into the output folder."""
     p = cli.parser("patterns", __doc__)
     p.add_argument("--firms", type=int, default=200, help="firms in the engagement sample (default 200)")
     p.add_argument("--seeds", type=int, default=6, help="seeds per setting for segments and steady state")

@@ -65,7 +65,8 @@ def _z(tests: int) -> float:
 def geometric_retention(customers: int = 20_000, weeks: int = 156, churn: float = 0.02, seed: int = 0,
                         extra: Sequence[str] = ()) -> Check:
     """Constant weekly churn: survival r^t, the churn hazard, and realised CLTV against the closed forms."""
-    overrides = ["competitors=none", "wom.enabled=false", "behaviour.choice=false", "firm.advertising=0",
+    overrides = ["run.burn_in=0", "competitors=none", "wom.enabled=false", "behaviour.choice=false",
+                 "firm.advertising=0",
                  "market.visit_rate=1", "market.initial_adoption=1", f"market.base_churn={churn}",
                  f"market.customers={customers}", f"run.steps={weeks}", f"seed={seed}", *extra]
     result = _run(overrides)
@@ -120,7 +121,7 @@ def bass_diffusion(customers: int = 2_000, weeks: int = 30, p: float = 0.03, q: 
                    replicates: int = 2_000, extra: Sequence[str] = ()) -> Check:
     """Adoption on a complete graph against the discrete Bass model with the model's exponential referral hazard."""
     referral = q / customers
-    overrides = ["competitors=none", "network.kind=complete", "market.initial_adoption=0",
+    overrides = ["run.burn_in=0", "competitors=none", "network.kind=complete", "market.initial_adoption=0",
                  "market.base_churn=0", "behaviour.choice=false", "market.outside_utility=-10",
                  "behaviour.promoter_threshold=0", "behaviour.detractor_threshold=0", "wom.talk_rate=1",
                  "wom.buzz_weight=0", f"wom.referral_strength={referral:.10g}", f"firm.advertising={p}",
@@ -189,7 +190,8 @@ def bass_diffusion(customers: int = 2_000, weeks: int = 30, p: float = 0.03, q: 
 def logit_shares(customers: int = 20_000, weeks: int = 8, outside: float = -0.9, seed: int = 0,
                  extra: Sequence[str] = ()) -> Check:
     """Customers per firm and week against the multinomial logit probabilities of each customer."""
-    overrides = ["behaviour.switching_cost=0", "behaviour.attachment_weight=0", "behaviour.review_rate=1",
+    overrides = ["run.burn_in=0",
+                 "behaviour.switching_cost=0", "behaviour.attachment_weight=0", "behaviour.review_rate=1",
                  "behaviour.learning_rate=0", "wom.enabled=false", "market.base_churn=0",
                  "market.initial_adoption=1", "adapt.enabled=false", "firm.advertising=0",
                  "competitors.big_box.pricing=fixed", "competitors.online.pricing=fixed",

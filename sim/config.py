@@ -16,6 +16,8 @@ from typing import Any
 
 PRICING_POLICIES = ("fixed", "promotions", "match_cheapest")
 NETWORK_KINDS = ("small_world", "scale_free", "random", "complete", "file")
+CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK",  # ISO 4217
+              "HUF", "INR", "CNY", "BRL", "MXN", "ZAR", "SGD", "HKD", "KRW", "TRY", "ILS")
 GENERATED_KINDS = ("small_world", "scale_free", "random")  # graphs drawn with network.mean_degree
 COMPLETE_GRAPH_LIMIT = 20_000  # a complete graph on n customers holds n*(n-1) neighbour entries
 
@@ -85,7 +87,7 @@ class MarketConfig:
     price_driven_share: float = _num(0.5, 0, 1, "share of price-driven customers")
     initial_adoption: float = _num(0.6, 0, 1, "share of customers served by some firm at start")
     relationship_need: float = _num(0.7, 0, 1, "mean empathy need, relationship-driven")
-    price_driven_need: float = _num(0.05, 0, 1, "mean empathy need, price-driven")
+    price_driven_need: float = _num(0.02, 0, 1, "mean empathy need, price-driven")
     need_spread: float = _num(0.1, 0, 0.45, "std of individual empathy need at a mean need of 0.5 (Beta)")
     response_spread: float = _num(0.15, 0, 0.5, "std of customers' personal offset when rating a firm")
     relationship_price_sensitivity: float = _num(0.5, 0, 50, "price weight, relationship-driven")
@@ -99,7 +101,7 @@ class MarketConfig:
     discount_rate: float = _num(0.1, 0, 10, "annual discount rate for CLTV")
     outside_utility: float = _num(-1.2, -10, 10, "utility of buying from none of the firms")
     market_wage: float = _num(500.0, 1, 1e6, "local market wage per employee-week, against which pay is judged")
-    currency: str = _plain("EUR", "currency of every money figure (a label: no conversion)")
+    currency: str = _choice("EUR", CURRENCIES, "ISO 4217 code of every money figure (a label: no conversion)")
 
 
 @dataclass
@@ -197,7 +199,7 @@ class RunConfig:
 
     steps: int = _num(104, 1, 100_000, "weeks to simulate")
     progress: bool = _plain(True, "print weeks per second and time left while running")
-    burn_in: int = _num(104, 0, 10_000, "warm-up weeks run before week 0, unrecorded, so week 0 starts near steady state")
+    burn_in: int = _num(104, 0, 10_000, "warm-up weeks before week 0, unrecorded: week 0 starts near steady state")
 
 
 @dataclass
@@ -300,6 +302,9 @@ def _check_dataclass(obj: Any, prefix: str) -> None:
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}={value!r} is not allowed: expected a mapping of name to firm")
             for name, sub in value.items():
+                if not isinstance(name, str):
+                    raise ConfigError(f"{path}: the key {name!r} is not allowed: "
+                                      "a competitor's key is its name, as text")
                 _check_group(sub, FirmConfig, f"{path}.{name}")
         else:
             _check_group(value, type(spec.default_factory()), path)
@@ -313,6 +318,9 @@ def _check_group(value: Any, group: type, path: str) -> None:
 
 def validate(cfg: SimConfig) -> SimConfig:
     """Check every value and the cross-field rules; raise `ConfigError` naming the key."""
+    if not isinstance(cfg, SimConfig):
+        raise ConfigError(f"cfg={type(cfg).__name__} is not allowed: give a sim.config.SimConfig "
+                          "(e.g. sim.app.load_config([...]) or sim.config.from_dict({...}))")
     _check_dataclass(cfg, "")
     firms = all_firms(cfg)
     names = [f.name for f in firms]

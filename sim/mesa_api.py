@@ -51,15 +51,12 @@ class Market(EmpathyMarket):
         cfg = load_config([*(override(k, v) for k, v in levers.items()), f"seed={seed}",
                            f"run.progress={str(progress).lower()}"])
         super().__init__(cfg)
-        self.horizon = cfg.run.burn_in + cfg.run.steps
         self.datacollector = mesa.DataCollector(
             model_reporters={"week": "week"} | {k: functools.partial(focal_kpi, key=k) for k in REPORTED})
         self.customer_set = ArrayAgents(self, "customers")
         self.employee_set = ArrayAgents(self, "employees")
 
     def step(self) -> None:
-        """One week; then record the focal firm's KPIs, and stop at the horizon."""
+        """One week (`running` turns False at the horizon), then record the focal firm's KPIs."""
         super().step()
         self.datacollector.collect(self)
-        if self.week >= self.horizon:
-            self.running = False

@@ -150,6 +150,7 @@ def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encou
         "human_contacts": enc.human_contacts,
         "emotional_contacts": enc.emotional,
         "bot_frustrations": enc.frustrated,
+        "handovers": enc.handovers,
         "service_failures": enc.failed,
         "service_recoveries": enc.recovered,
         "satisfied_encounters": enc.satisfied,
@@ -218,7 +219,7 @@ class Recorder:
 
 
 def ratio(part: float, whole: float) -> float | None:
-    """part / whole, or None (null in JSON) when there is nothing to measure."""
+    """Part / whole, or None (null in JSON) when there is nothing to measure."""
     return part / whole if whole > 0 else None
 
 

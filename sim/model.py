@@ -25,6 +25,7 @@ from sim.agents import CustomerAgent, EmployeeAgent, FirmAgent
 from sim.config import SimConfig, all_firms, validate
 from sim.rng import Streams
 
+
 class EmpathyMarket(mesa.Model):
     """A local market: one focal small business and its competitors competing for customers."""
 
@@ -93,6 +94,8 @@ class EmpathyMarket(mesa.Model):
         if t >= cfg.run.burn_in:
             self.recorder.record(t - cfg.run.burn_in, row)
         self.week += 1
+        if self.week >= cfg.run.steps + cfg.run.burn_in:
+            self.running = False  # Mesa's run_model() stops at the horizon
         if self.week % b.restaff_every == 0:
             self._restaff(workforce_rng)
         if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:

@@ -104,7 +104,7 @@ def simulate(cfg: SimConfig, progress: metrics.Progress | None = None) -> RunRes
     summary = {
         "seed": cfg.seed,
         "complete": stopped_by is None,
-        "weeks": model.week,
+        "weeks": max(model.calendar_week, 0),  # recorded weeks; the warm-up is run.burn_in
         "config": to_dict(cfg),
         "units": metrics.units(cfg, len(table) // max(model.firms.n, 1)),
         "firms": metrics.summarise(model, table),

@@ -42,6 +42,7 @@ class Encounters:
     human_contacts: np.ndarray
     emotional: np.ndarray  # emotional encounters
     frustrated: np.ndarray
+    handovers: np.ndarray  # emotional encounters a bot handed to a person
     failed: np.ndarray
     recovered: np.ndarray
     satisfied: np.ndarray  # encounters rated satisfied (CSAT)
@@ -207,9 +208,10 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
     event = recover(r, quality, empathy, c.need[r.who], w.n + nf, b, u[5])
     rating = perceive(c, r, purchases, quality, empathy, event, margin, b)
 
-    flags = count_flags(r.firm, nf, [r.emotional, r.frustrated(b), event == cu.EVENT_FAILED,
-                                     event == cu.EVENT_RECOVERED, rating >= b.csat_threshold])
-    encounters, emotionals, frustrations, failures, recoveries, satisfied = flags.T
+    flags = count_flags(r.firm, nf, [r.emotional, r.frustrated(b), r.handed, event == cu.EVENT_FAILED,
+                                     event == cu.EVENT_RECOVERED,
+                                     rating >= b.csat_threshold])
+    encounters, emotionals, frustrations, handovers, failures, recoveries, satisfied = flags.T
     served = c.firm >= 0
     return Encounters(
         visits=np.bincount(c.firm[served], weights=purchases[served], minlength=nf).astype(np.int64),
@@ -217,6 +219,7 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
         encounters=encounters,
         bot_contacts=np.bincount(r.firm, weights=r.contacts * r.bot, minlength=nf).astype(np.int64),
         human_contacts=np.bincount(r.firm, weights=r.contacts * r.human, minlength=nf).astype(np.int64),
-        emotional=emotionals, frustrated=frustrations, failed=failures, recovered=recoveries, satisfied=satisfied,
+        emotional=emotionals, frustrated=frustrations, handovers=handovers, failed=failures, recovered=recoveries,
+        satisfied=satisfied,
         routine_per_employee=routine_k, emotional_per_employee=emotional_k, purchases=purchases,
     )

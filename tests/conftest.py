@@ -5,9 +5,14 @@ from __future__ import annotations
 import functools
 
 import pytest
+from hypothesis import settings
 
 from sim.app import load_config
 from sim.results import RunResult, simulate
+
+# Property tests are deterministic: the same examples every run, no example database (CI must be reproducible).
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.load_profile("deterministic")
 
 SMALL = ["market.customers=3000", "run.progress=false"]
 

@@ -330,14 +330,12 @@ def test_from_dict_refuses(data, message):
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the sim/config.py patch of the reliability report (lead's file)")
 @pytest.mark.parametrize("data", [{"competitors": {3: {"price": 1.0}}}, {"competitors": {None: {}}}])
 def test_from_dict_refuses_a_competitor_key_that_is_not_text(data):
     with pytest.raises(ConfigError, match=r"^competitors: the key 3|^competitors: the key None"):
         from_dict(data)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the sim/config.py patch of the reliability report (lead's file)")
 @pytest.mark.parametrize("cfg", [None, {"seed": 1}, "config.yaml"])
 def test_the_model_refuses_what_is_not_a_config(cfg):
     with pytest.raises(ConfigError, match=r"^cfg=\w+ is not allowed: give a sim.config.SimConfig"):

@@ -17,7 +17,16 @@ import numpy as np
 import pytest
 
 from sim.app import load_config, main
-from sim.config import NETWORK_KINDS, PRICING_POLICIES, ConfigError, SimConfig, check_value, from_dict, to_dict
+from sim.config import (
+    CURRENCIES,
+    NETWORK_KINDS,
+    PRICING_POLICIES,
+    ConfigError,
+    SimConfig,
+    check_value,
+    from_dict,
+    to_dict,
+)
 from sim.model import EmpathyMarket
 
 DATA = Path(__file__).parent / "data"
@@ -251,7 +260,7 @@ def test_every_field_has_a_type_and_a_range_or_a_set():
         if kind in ("int", "float"):
             assert "range" in f.metadata, f.name
         if kind == "str" and f.name not in free_text:
-            assert f.metadata.get("choices") in (PRICING_POLICIES, NETWORK_KINDS), f.name
+            assert f.metadata.get("choices") in (PRICING_POLICIES, NETWORK_KINDS, CURRENCIES), f.name
 
 
 def test_range_bounds_are_printed_exactly():

@@ -12,7 +12,7 @@ from sim.results import SUMMARY, save, simulate
 from tests.conftest import run
 
 RATES = ("retention_rate", "churn_rate", "market_share", "revenue_share", "csat", "employee_engagement",
-         "employee_turnover", "cohort_retention")
+         "cohort_retention")
 
 
 @pytest.mark.parametrize("overrides", [(), ("network=scale_free", "firm.automation=0.9"), ("competitors=none",)])
@@ -28,11 +28,13 @@ def test_invariants(overrides):
     assert np.allclose(t["revenue"] - t["costs"], t["profit"])
     for col in ("retention_rate", "csat", "turnover", "market_share"):
         assert t[col].between(0, 1).all(), col
+    assert (t["handovers"] + t["bot_frustrations"] <= t["emotional_contacts"]).all()
     firms = r.summary["firms"]
     assert sum(f["market_share"] for f in firms.values()) == pytest.approx(1)
     for f in firms.values():
         for key in RATES:
             assert 0 <= f[key] <= 1, key
+        assert f["employee_turnover"] >= 0  # quits per employee-year: above 1 where people stay under a year
         assert -100 <= f["nps"] <= 100
     c = r.model.customers
     served = c.firm >= 0
@@ -51,12 +53,13 @@ def test_customer_conservation_per_step():
 def test_only_emotional_bot_contacts_are_handed_over():
     """A bot hands a customer to a person on an emotional contact only; routine bot contacts stay with it."""
     t = run("firm.automation=0.8", "firm.bot_handover=0.5", seed=3).table
-    handed = t["human_contacts"] - (t["visits"] - t["bot_contacts"])
-    assert handed.sum() > 0 and (handed >= 0).all()
-    assert (handed + t["bot_frustrations"] <= t["emotional_contacts"]).all()
+    handed = t["human_contacts"] - (t["contacts"] - t["bot_contacts"])  # contacts of handed-over encounters
+    assert t["handovers"].sum() > 0 and (handed >= t["handovers"]).all()
+    assert (t["handovers"] + t["bot_frustrations"] <= t["emotional_contacts"]).all()
     calm = run("market.emotional_share=0", "market.failure_rate=0", "firm.automation=0.8", "firm.bot_handover=1",
                seed=3).table
-    assert (calm["human_contacts"] == calm["visits"] - calm["bot_contacts"]).all()
+    assert (calm["human_contacts"] == calm["contacts"] - calm["bot_contacts"]).all()
+    assert calm["handovers"].sum() == 0
     assert calm["bot_contacts"].sum() > 0
 
 

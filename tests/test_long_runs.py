@@ -28,7 +28,7 @@ from sim.results import METRICS, PARTIAL, PARTIAL_SUMMARY, SUMMARY, is_done, mod
 
 
 def small(*more: str):
-    return load_config(["market.customers=300", "run.steps=6", "run.progress=false", *more])
+    return load_config(["market.customers=300", "run.steps=6", "run.burn_in=0", "run.progress=false", *more])
 
 
 def stderr_until(process: subprocess.Popen, text: bytes, timeout: float) -> bytes:
@@ -43,7 +43,8 @@ def stderr_until(process: subprocess.Popen, text: bytes, timeout: float) -> byte
 def test_ctrl_c_saves_a_marked_partial_result_and_exits_130(tmp_path):
     out = tmp_path / "run"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim", "market.customers=20000", "run.steps=5000", f"hydra.run.dir={out}"],
+        [sys.executable, "-m", "sim", "market.customers=20000", "run.steps=5000", "run.burn_in=0",
+         f"hydra.run.dir={out}"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background shell may ignore SIGINT
     )
@@ -61,10 +62,10 @@ def test_ctrl_c_saves_a_marked_partial_result_and_exits_130(tmp_path):
     partial = json.loads((out / PARTIAL_SUMMARY).read_text())
     weeks = partial["weeks"]
     assert partial["complete"] is False and 0 < weeks < 5000
-    assert (out / PARTIAL).read_text() == f"stopped at week {weeks}\n"
+    assert (out / PARTIAL).read_text() == f"stopped at week {weeks} by SIGINT\n"
     table = pd.read_parquet(out / METRICS)
     assert sorted(table["step"].unique()) == list(range(weeks))
-    assert f"INTERRUPTED at week {weeks}, partial".encode() in stdout
+    assert f"INTERRUPTED by SIGINT at week {weeks}, partial".encode() in stdout
     assert not is_done(out)
 
 

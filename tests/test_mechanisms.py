@@ -47,24 +47,69 @@ def test_empathy_raises_retention_of_relationship_driven_customers():
 
 
 def test_empathy_matters_more_to_relationship_driven_customers():
-    """Felt empathy weighs by need: it cuts the odds of leaving more for relationship-driven customers.
-
-    The direct channel alone: the indirect ones (the service-profit chain, empathy in recoveries, word
-    of mouth) raise quality and buzz for every segment alike. With them on, the default market's
-    price-driven customers, at the margin next to cheaper rivals, gain more retention in absolute terms.
-    """
-    direct = ("behaviour.service_profit_chain=0", "behaviour.recovery_empathy=0", "wom.enabled=false")
-
+    """At the defaults, all channels on: the log-odds gain in retention from empathy 0.1 -> 0.9 is at most
+    half as large for price-driven customers; at price parity a cold firm keeps its price-driven customers
+    within 5 points of a warm one (research.patterns measures the same on more seeds)."""
     def log_odds(p):
         return np.log(p / (1 - p))
 
-    def gain(segment):
-        return np.mean([
-            log_odds(cohort_retention(run("firm.empathy=0.9", *direct, seed=s), segment))
-            - log_odds(cohort_retention(run("firm.empathy=0.1", *direct, seed=s), segment)) for s in SEEDS
-        ])
+    def segments(*overrides, s):
+        return [focal(run(*overrides, seed=s), "segments")[g]["retention_rate"] for g in cu.SEGMENTS]
 
-    assert gain(cu.RELATIONSHIP_DRIVEN) > gain(cu.PRICE_DRIVEN) > 0
+    gains = np.mean([log_odds(np.array(segments("firm.empathy=0.9", s=s)))
+                     - log_odds(np.array(segments("firm.empathy=0.1", s=s))) for s in SEEDS], axis=0)
+    price_driven, relationship = gains
+    assert relationship > 0.5 and 0 < price_driven <= 0.5 * relationship
+    parity = ["market.price_driven_share=0.9", "firm.price=0.9", "competitors.big_box.price=0.9",
+              "competitors.online.price=0.9", "competitors.big_box.pricing=fixed",
+              "competitors.online.pricing=fixed", "adapt.enabled=false"]
+    warm = np.mean([segments(*parity, "firm.empathy=0.9", s=s)[0] for s in SEEDS])
+    cold = np.mean([segments(*parity, "firm.empathy=0.1", s=s)[0] for s in SEEDS])
+    assert abs(warm - cold) < 0.05
+
+
+def test_retention_is_steady_after_the_warm_up():
+    """Year 1 and year 2 after the default warm-up lie within 5 points, inside the retail band (0.63 +- 0.10)."""
+    years = np.mean([[y["retention_rate"] for y in focal(run(seed=s, steps=104), "years")] for s in SEEDS], axis=0)
+    assert abs(years[0] - years[1]) < 0.05
+    assert all(0.53 <= r <= 0.73 for r in years)
+
+
+def test_pay_above_the_market_engages_and_holds_staff():
+    """Paired on seeds: the better paid team is more engaged and quits less; with pay's two effects off (and
+    no rival watching profits), the wage changes nothing but the wage bill."""
+    def workforce(wage, *more):  # teams of about 25 (capacity 20): a few people's dispositions would be all
+        rs = [run(f"firm.wage={wage}", "firm.capacity=20", *more, seed=s) for s in SEEDS]
+        return (np.mean([focal(r, "employee_engagement") for r in rs]), np.mean([focal(r, "employee_turnover")
+                                                                                for r in rs]))
+
+    low, high = workforce(400), workforce(650)
+    assert high[0] > low[0] + 0.03 and high[1] < low[1]
+    off = ("behaviour.pay_engagement=0", "behaviour.pay_quit_elasticity=0", "adapt.enabled=false")  # rivals
+    # imitate the most profitable firm, and the wage bill moves profit
+    a, b = run("firm.wage=400", *off), run("firm.wage=650", *off)
+    assert a.table["quits"].sum() == b.table["quits"].sum()
+    assert a.table["customers"].equals(b.table["customers"])
+
+
+def test_engagement_is_an_outcome_not_the_lever():
+    """Across firms that differ in empathy, pay, staffing and demand, engagement follows empathy only loosely
+    and goes with CSAT and against staff turnover (research.patterns runs 200 firms; published r ~ .33, -.30)."""
+    from research.patterns import engagement_links, firm_sample
+
+    links = engagement_links(firm_sample(40, ["market.customers=1500", "run.steps=26", "run.burn_in=52"], n_jobs=1),
+                             boot=50).set_index("with")["r"]
+    assert links["empathy"] < 0.9
+    assert 0.1 < links["csat"] < 0.7
+    assert links["employee_turnover"] < 0
+
+
+def test_a_bot_without_a_person_disappoints_those_who_want_one():
+    """CSAT sees bots: full automation without hand-over rates far lower when customers expect a person."""
+    bots = ("firm.automation=1", "firm.bot_handover=0")
+    expecting = np.mean([focal(run(*bots, seed=s), "csat") for s in SEEDS])
+    indifferent = np.mean([focal(run(*bots, "behaviour.expect_person=0", seed=s), "csat") for s in SEEDS])
+    assert indifferent > expecting + 0.1
 
 
 def test_indifference_churn_needs_the_empathy_weight():
@@ -176,13 +221,13 @@ def test_empathy_earns_more_referrals_per_customer():
 
 
 def test_disengaged_staff_serve_worse_only_through_the_service_profit_chain():
+    """Means over seeds: with few staff, a seed's quits and vacancies move CSAT as much as the chain does."""
     disengaged = ("behaviour.engagement_base=0.1", "behaviour.leadership_effect=0")
-    for s in SEEDS:
-        chain = focal(run(*disengaged, seed=s), "csat")
-        no_chain = focal(run(*disengaged, "behaviour.service_profit_chain=0", seed=s), "csat")
-        engaged = focal(run("behaviour.engagement_base=1", seed=s), "csat")
-        assert no_chain > chain + 0.02
-        assert engaged > chain + 0.02
+    chain = np.mean([focal(run(*disengaged, seed=s), "csat") for s in SEEDS])
+    no_chain = np.mean([focal(run(*disengaged, "behaviour.service_profit_chain=0", seed=s), "csat") for s in SEEDS])
+    engaged = np.mean([focal(run("behaviour.engagement_base=1", seed=s), "csat") for s in SEEDS])
+    assert no_chain > chain + 0.03
+    assert engaged > chain + 0.05
 
 
 def test_automation_frees_staff_and_wages():

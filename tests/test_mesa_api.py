@@ -13,7 +13,7 @@ from sim.config import ConfigError
 from sim.mesa_api import REPORTED, Market
 from sim.results import simulate
 
-SMALL = {"customers": 400, "steps": 4}
+SMALL = {"customers": 400, "steps": 4, "burn_in": 0}
 
 
 def test_batch_run_sweeps_keyword_levers():
@@ -25,7 +25,7 @@ def test_batch_run_sweeps_keyword_levers():
     assert set(REPORTED) <= set(table.columns) and table["profit"].notna().all()
     # the same run as the command line's: the last week's focal profit equals metrics.parquet's
     cli = simulate(load_config(["firm.empathy=1.0", "seed=1", "market.customers=400", "run.steps=4",
-                                "run.progress=false"])).table
+                                "run.burn_in=0", "run.progress=false"])).table
     row = table[(table["empathy"] == 1.0) & (table["seed"] == 1)].iloc[0]
     last_week = cli[(cli["step"] == 3) & (cli["firm"] == cli["firm"].iloc[0])]
     assert row["profit"] == pytest.approx(last_week["profit"].item())
