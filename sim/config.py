@@ -126,7 +126,7 @@ class BehaviourConfig:
     unrecovered_quality: float = _num(0.3, 0, 1, "share of a contact's quality left when its failure is not recovered")
     recovery_empathy: float = _num(0.6, 0, 1, "weight of empathy (vs quality) in recovering a contact")
     expect_person: float = _num(1.0, 0, 1, "how much a bot contact disappoints a customer who wants a person (CSAT)")
-    service_profit_chain: float = _num(0.15, 0, 1, "claim: engaged employees serve better")
+    service_profit_chain: float = _num(0.12, 0, 1, "claim: engaged employees serve better")
     overload_quality: float = _num(0.5, 0, 10, "quality lost per unit of overload")
     emotional_labour: float = _num(1.0, 0, 10, "claim: emotional labour burns employees out")
     emotional_strain_base: float = _num(0.5, 0, 10, "strain of an emotional contact at empathy 0, relative")
