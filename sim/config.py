@@ -278,7 +278,7 @@ def check_plan(cfg: SimConfig) -> None:
             _, lever = plan_target(cfg, key, where)
             typed[key] = check_value(f"{where}.{key}", value, field_spec(f"firm.{lever}"))
         checked.append(typed)
-    cfg.plan.changes = checked
+    cfg.plan.changes = tuple(checked)  # as the schema's default (): a checked plan compares equal to no plan
     firms = {"firm": cfg.firm, **{f"competitors.{k}": v for k, v in cfg.competitors.items()}}
     for week in sorted({c["week"] for c in checked}):
         for change in (c for c in checked if c["week"] == week):
