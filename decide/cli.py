@@ -95,10 +95,12 @@ def main(argv: Sequence[str] | None = None) -> Path:
     """Check everything, run the options paired by seed (and the robust comparison), write the report."""
     started = time.perf_counter()
     args = parser().parse_args(argv)
-    for flag, value, lo in (("--robust", args.robust, 0), ("--robust-seeds", args.robust_seeds, 1),
-                            ("--tornado", args.tornado, 0), ("--weeks", args.weeks, 1)):
+    for flag, value, lo in (("--seeds", args.seeds, 2), ("--robust", args.robust, 0),
+                            ("--robust-seeds", args.robust_seeds, 1), ("--tornado", args.tornado, 0),
+                            ("--weeks", args.weeks, 1)):
         if value is not None and value < lo:
-            raise ConfigError(f"{flag}={value} is not allowed: give {lo} or more")
+            raise ConfigError(f"{flag}={value} is not allowed: give {lo} or more"
+                              + (" (paired runs: an interval needs two)" if flag == "--seeds" else ""))
     if args.scenario is not None and args.scenario not in group_options("scenario"):
         raise ConfigError(f"--scenario={args.scenario} is not a known scenario: choose one of "
                           f"{', '.join(group_options('scenario'))}")

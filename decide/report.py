@@ -46,8 +46,8 @@ def payback_words(v: Verdict, horizon: int) -> str:
     if not paid:
         return f"does not pay back within {months(horizon)} months in any of the {n} runs"
     median, low, high = quantiles(paid, *BAND)
-    if median == 0 and high == 0:
-        text = "never falls behind the status quo (pays back at once)"
+    if max(paid) == 0 and not never:
+        text = "never falls behind the status quo in any run (pays back at once)"
     else:
         text = (f"pays back in about {months(median)} months (week {median:.0f}; 80% of the runs that pay back do so "
                 f"between months {months(low)} and {months(high)})")
@@ -74,7 +74,9 @@ def recommendation(v: Verdict, how: str, horizon: int, rate: float, currency: st
     roi, rlow, rhigh = quantiles(v.roi, *BAND)
     cust, clow, chigh = interval(v.customers)
     worst = int(np.argmax(v.at_risk))
-    roi_text = (f"ROI on the cash it ties up: {roi:.1f} (median; 80% of runs {rlow:.1f} to {rhigh:.1f})"
+    defined = int(np.isfinite(v.roi).sum())
+    roi_text = (f"ROI on the cash it ties up: {roi:.1f} (median; 80% of runs {rlow:.1f} to {rhigh:.1f}; defined in "
+                f"the {defined} of {len(v.roi)} runs that fall behind at some point)"
                 if np.isfinite(roi) else "it never ties up cash, so ROI is not defined")
     return (f"**{v.name}** ({how}) {payback_words(v, horizon)}. "
             f"NPV over {months(horizon)} months at {rate:.0%} a year: {money(npv, currency, True)} "

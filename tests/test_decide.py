@@ -82,6 +82,7 @@ def test_the_report_numbers_are_the_runs(report):
 
 @pytest.mark.parametrize("argv, message", [
     (["--plan", "nonesuch"], "--plan=nonesuch: no plan of that name in configs/plan/"),
+    (["--plan", "empathy_programme", "--seeds", "1"], "--seeds=1 is not allowed: give 2 or more"),
     ([], "no alternative: give --plan"),
     (["--alternative", "firm.colour=1"], "firm.colour: unknown key 'colour'"),
     (["--alternative", "plan.changes=[{week:40,firm.price:1.1}]"], "plan.changes[0].week=40 is out of range"),
@@ -103,8 +104,9 @@ def test_an_unknown_scenario_is_refused(tmp_path, capsys):
 
 def test_robust_adds_the_chance_of_beating_the_status_quo_and_a_tornado(tmp_path):
     out = tmp_path / "robust"
-    assert run([*SMALL[:-4], "--seeds", "1", "--jobs", "1", "--plan", "empathy_programme", "--robust", "2",
+    assert run([*SMALL, "--plan", "empathy_programme", "--robust", "2",
                 "--robust-seeds", "1", "--uncertain", "plan.training_cost", "--tornado", "1", "--out", str(out)]) == 0
     text = (out / "report.md").read_text(encoding="utf-8")
     assert "## How robust is it to the assumptions" in text and "beats the status quo on profit" in text
     assert (out / "tornado_1.png").is_file()
+
