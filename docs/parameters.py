@@ -172,6 +172,15 @@ SOURCES: dict[str, str] = {
     "adapt.price_matching": SWITCH,
     "adapt.imitation": SWITCH,
     "adapt.imitation_rate": ASSUMPTION,
+    "plan.changes": LEVER + ": dated changes of strategy after the warm-up (section 7.17)",
+    "plan.training_hours": ASSUMPTION + ": a three-day course per employee to raise empathy from 0 to 1",
+    "plan.training_cost": "ATD State of the Industry: direct learning expenditure 1,208-1,308 USD per employee and "
+    "31.5-34.7 learning hours a year (2013-2019), about 37 an hour (secondary, in USD; no conversion)",
+    "plan.hours_per_week": "convention: a full-time employee-week",
+    "plan.bot_setup_cost": ASSUMPTION + ": integration, content and tuning of a small business's bot at automation 1 "
+    "(vendor guides quote a few hours on a platform to tens of thousands for a custom build)",
+    "plan.bot_launch_gap": ASSUMPTION,
+    "plan.bot_ramp_weeks": ASSUMPTION,
 }
 
 
@@ -195,6 +204,8 @@ def literal(value: Any) -> str:
         return str(value).lower()
     if value is None:
         return "null"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
     text = repr(value) if isinstance(value, float) else str(value)
     return text.removesuffix(".0")
 
@@ -214,6 +225,8 @@ def allowed(spec: dataclasses.Field) -> str:
         text = ", ".join(f"`{c}`" for c in spec.metadata["choices"])
     elif kind.startswith("bool"):
         text = "`true`, `false`"
+    elif kind.startswith("list"):
+        text = "a list of dated changes (section 7.17)"
     else:
         text = "text"
     return text + (", or `null`" if "None" in kind else "")

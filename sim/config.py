@@ -202,6 +202,97 @@ class RunConfig:
     burn_in: int = _num(104, 0, 10_000, "warm-up weeks before week 0, unrecorded: week 0 starts near steady state")
 
 
+# --- The plan: dated changes of strategy after the warm-up (sim.plan; ODD 7.17) ---------------------
+PLAN_LEVERS = ("empathy", "automation", "bot_handover", "bot_quality", "price", "pricing", "promo_every", "promo_weeks",
+               "promo_depth", "price_floor", "wage", "advertising", "referral_bonus", "fixed_cost")
+PLAN_COST = "cost"  # a change's explicit one-off cost to the focal firm (a refit, a consultant)
+
+
+@dataclass
+class PlanConfig:
+    """A plan: dated changes of strategy after the warm-up, what a change costs once, and how long a bot takes."""
+
+    changes: list[dict[str, Any]] = _plain((), "dated changes, e.g. [{week: 0, firm.empathy: 0.8}, {week: 26, "
+                                                "firm.automation: 0.7, cost: 2000}] (ODD 7.17)")
+    training_hours: float = _num(24.0, 0, 2000, "hours of training per employee to raise firm.empathy by 1 (one-off)")
+    training_cost: float = _num(37.0, 0, 1e5, "direct cost of one employee-hour of training (trainer, materials), "
+                                              "besides the trainee's pay")
+    hours_per_week: float = _num(40.0, 1, 168, "paid hours of an employee-week: a training hour also costs "
+                                               "wage / hours_per_week")
+    bot_setup_cost: float = _num(5000.0, 0, 1e8, "one-off cost of implementing a bot, per unit of automation added")
+    bot_launch_gap: float = _num(0.3, 0, 1, "share of the bot's quality missing on contacts it has just taken on")
+    bot_ramp_weeks: float = _num(8.0, 0.1, 520, "weeks for a new bot's missing quality to shrink by a factor e")
+
+
+
+def plan_target(cfg: SimConfig, key: str, where: str) -> tuple[int, str]:
+    """The firm (0: focal, then competitors in config order) and lever a plan's key names."""
+    parts = key.split(".") if isinstance(key, str) else []
+    names = list(cfg.competitors)
+    if len(parts) == 2 and parts[0] == "firm":
+        index, lever = 0, parts[1]
+    elif len(parts) == 3 and parts[0] == "competitors":
+        if parts[1] not in names:
+            raise ConfigError(f"{where}.{key}: no competitor '{parts[1]}' (have: {', '.join(names) or 'none'})")
+        index, lever = 1 + names.index(parts[1]), parts[2]
+    else:
+        raise ConfigError(f"{where}: {key!r} is not a key a plan can change: give week, {PLAN_COST}, "
+                          "firm.<lever> or competitors.<name>.<lever>")
+    if lever not in PLAN_LEVERS:
+        raise ConfigError(f"{where}.{key}: '{lever}' is not a lever a plan changes: "
+                          f"choose one of {', '.join(PLAN_LEVERS)}")
+    return index, lever
+
+
+def check_plan(cfg: SimConfig) -> None:
+    """Check every dated change (week, keys, values) and the firms it leaves; store the values typed."""
+    changes = cfg.plan.changes
+    if not isinstance(changes, list | tuple):
+        raise ConfigError(f"plan.changes={changes!r} is not allowed: expected a list of dated changes, "
+                          "e.g. [{week: 0, firm.empathy: 0.8}]")
+    checked = []
+    for i, change in enumerate(changes):
+        where = f"plan.changes[{i}]"
+        if not isinstance(change, dict):
+            raise ConfigError(f"{where}={change!r} is not allowed: expected {{week: W, <key>: <value>, ...}}")
+        week = change.get("week")
+        if week is None:
+            raise ConfigError(f"{where}: no week: say when it takes effect, e.g. {{week: 26, firm.price: 1.1}}")
+        if isinstance(week, bool) or not isinstance(week, numbers.Integral):
+            raise ConfigError(f"{where}.week={week!r} is not allowed: expected a whole number")
+        if not 0 <= week < cfg.run.steps:
+            raise ConfigError(f"{where}.week={week} is out of range: allowed 0 <= week < run.steps={cfg.run.steps} "
+                              "(calendar weeks after the warm-up)")
+        if len(change) < 2:
+            raise ConfigError(f"{where}: nothing changes in week {week}: add a lever, e.g. firm.empathy: 0.8, "
+                              f"or a {PLAN_COST}")
+        typed: dict[str, Any] = {"week": int(week)}
+        for key, value in change.items():
+            if key == "week":
+                continue
+            if key == PLAN_COST:
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf:
+                    raise ConfigError(f"{where}.{PLAN_COST}={value!r} is not allowed: expected a one-off amount >= 0")
+                typed[key] = float(value)
+                continue
+            _, lever = plan_target(cfg, key, where)
+            typed[key] = check_value(f"{where}.{key}", value, field_spec(f"firm.{lever}"))
+        checked.append(typed)
+    cfg.plan.changes = tuple(checked)  # as the schema's default (): a checked plan compares equal to no plan
+    firms = {"firm": cfg.firm, **{f"competitors.{k}": v for k, v in cfg.competitors.items()}}
+    for week in sorted({c["week"] for c in checked}):
+        for change in (c for c in checked if c["week"] == week):
+            for key, value in change.items():
+                if key not in ("week", PLAN_COST):
+                    owner, lever = key.rsplit(".", 1)
+                    firms[owner] = dataclasses.replace(firms[owner], **{lever: value})
+        after = dataclasses.replace(cfg, firm=firms["firm"], plan=PlanConfig(),
+                                    competitors={k: firms[f"competitors.{k}"] for k in cfg.competitors})
+        try:
+            validate(after)
+        except ConfigError as err:
+            raise ConfigError(f"plan.changes in week {week}: {err}") from None
+
 @dataclass
 class SimConfig:
     """Everything one run needs; plain values, so the model runs without Hydra."""
@@ -216,6 +307,7 @@ class SimConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     adapt: AdaptConfig = field(default_factory=AdaptConfig)
+    plan: PlanConfig = field(default_factory=PlanConfig)
 
 
 def field_spec(path: str) -> dataclasses.Field:
@@ -360,6 +452,7 @@ def validate(cfg: SimConfig) -> SimConfig:
             f"market.customers={cfg.market.customers} is too large for network.kind=complete: "
             f"allowed at most {COMPLETE_GRAPH_LIMIT} (use small_world, scale_free or random)"
         )
+    check_plan(cfg)
     return cfg
 
 

@@ -14,7 +14,8 @@ import numpy as np
 from sim.config import AdaptConfig, FirmConfig
 
 LEVERS = ("empathy", "automation", "bot_handover", "bot_quality", "price")
-COST_ITEMS = ("goods", "wages", "empathy_programme", "automation", "advertising", "hiring", "referral_bonus", "fixed")
+COST_ITEMS = ("goods", "wages", "empathy_programme", "automation", "advertising", "hiring", "referral_bonus", "fixed",
+              "one_off")
 
 
 @dataclass

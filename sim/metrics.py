@@ -121,6 +121,7 @@ def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encou
         "hiring": hires * per("hire_cost"),
         "referral_bonus": adopted.by_channel[:, cu.REFERRAL] * per("referral_bonus"),
         "fixed": per("fixed_cost"),
+        "one_off": model.plan.one_off,  # a plan's training courses, bot set-ups and explicit costs (sim.plan)
     }
     total_cost = sum(costs[k] for k in COST_ITEMS)
     churned = moves.churn.sum(axis=1)

@@ -3,6 +3,7 @@
 State lives in arrays (customers, workforce, firms) stepped vectorised; Mesa `FirmAgent`s and
 on-demand `CustomerAgent`/`EmployeeAgent` views are the readable face of that state.
 One step is one week:
+    0. a plan's changes due     (sim.plan.Plan.apply)      dated changes of strategy, one-off costs
     1. firms set prices             (sim.firms.set_prices)
     2. customers reconsider         (sim.choice.reconsider)   churn and switching, with reasons
     3. service encounters           (sim.service.serve)       bot or person, experience, purchases
@@ -20,7 +21,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from sim import acquisition, choice, customers, employees, firms, metrics, network, service, wom
+from sim import acquisition, choice, customers, employees, firms, metrics, network, plan, service, wom
 from sim.agents import CustomerAgent, EmployeeAgent, FirmAgent
 from sim.config import SimConfig, all_firms, validate
 from sim.rng import Streams
@@ -52,6 +53,7 @@ class EmpathyMarket(mesa.Model):
         self._human_contacts = np.zeros(n_firms)
         self._customers_at_review = served.copy()
         self.start_customers = served.copy()  # customers when recording starts (after any burn-in)
+        self.plan = plan.Plan(cfg, n_firms)  # dated changes of strategy after the warm-up (ODD 7.17)
         self.firm_agents = [FirmAgent(self, i) for i in range(n_firms)]
         self._views: dict[tuple[str, int], mesa.Agent] = {}
         self.running = True
@@ -67,6 +69,7 @@ class EmpathyMarket(mesa.Model):
 
     def step(self) -> None:
         """One week, in schedule order."""
+        self.plan.apply(self)  # changes of strategy due this week take effect before prices are set
         cfg, t, b = self.cfg, self.week, self.cfg.behaviour
         c, fs = self.customers, self.firms
         firms.set_prices(fs, t)
