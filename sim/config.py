@@ -224,7 +224,6 @@ class PlanConfig:
     bot_ramp_weeks: float = _num(8.0, 0.1, 520, "weeks for a new bot's missing quality to shrink by a factor e")
 
 
-
 def plan_target(cfg: SimConfig, key: str, where: str) -> tuple[int, str]:
     """The firm (0: focal, then competitors in config order) and lever a plan's key names."""
     parts = key.split(".") if isinstance(key, str) else []
@@ -497,5 +496,12 @@ def from_dict(data: dict[str, Any]) -> SimConfig:
 
 
 def to_dict(cfg: SimConfig) -> dict[str, Any]:
-    """The config as nested plain dicts, for JSON."""
-    return dataclasses.asdict(cfg)
+    """The config as nested plain dicts and lists, as JSON holds it (a tuple such as plan.changes becomes a list)."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(dataclasses.asdict(cfg))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from tests.test_sweeps import run_sweep, summaries
 
-SWEEP = ["firm.empathy=0,1", "seed=range(2)", "market.customers=500", "run.steps=5", "run.progress=false"]
+SWEEP = ["firm.empathy=0,1", "seed=range(2)", "market.customers=500", "run.steps=5", "run.burn_in=4",
+         "run.progress=false"]
 RAY = ["hydra/launcher=ray_local", "hydra.launcher.ray.init.num_cpus=2",
        "hydra.launcher.ray.init.include_dashboard=false"]
 

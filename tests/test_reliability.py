@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def finished_models(n: int) -> list[weakref.ref]:
-    cfg = load_config(["market.customers=300", "run.steps=3", "run.progress=false"])
+    cfg = load_config(["market.customers=300", "run.steps=3", "run.burn_in=4", "run.progress=false"])
     refs = []
     for seed in range(n):
         result = simulate(dataclasses.replace(cfg, seed=seed))
@@ -52,7 +52,7 @@ def test_without_the_work_around_mesa_keeps_every_model(monkeypatch):
 
 
 def test_agent_ids_still_count_from_one_per_model():
-    cfg = load_config(["market.customers=300", "run.steps=1", "run.progress=false"])
+    cfg = load_config(["market.customers=300", "run.steps=1", "run.burn_in=4", "run.progress=false"])
     a, b = simulate(cfg).model, simulate(cfg).model
     assert [f.unique_id for f in a.firm_agents] == [f.unique_id for f in b.firm_agents] == [1, 2, 3]
 

@@ -22,7 +22,7 @@ from sim.batch import run_many
 from sim.config import from_dict, to_dict
 from sim.results import KEY_PACKAGES, METRICS, SUMMARY, git_commit, save, simulate
 
-OVERRIDES = ["market.customers=500", "run.steps=8", "run.progress=false"]
+OVERRIDES = ["market.customers=500", "run.steps=8", "run.burn_in=4", "run.progress=false"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -14,11 +14,11 @@ from research.space import parse_space, with_values
 from sim.app import load_config
 from sim.config import ConfigError
 
-TINY = ["market.customers=500", "run.steps=10"]
+TINY = ["market.customers=500", "run.steps=10", "run.burn_in=4"]  # plumbing, not steady state
 # firm.price moves the focal firm's profit; a competitor's hiring cost cannot within 10 weeks
 # (no competitor reviews its strategy before week 13), so its index must be exactly zero.
 SPACE = """
-base: [market.customers=500, run.steps=10]
+base: [market.customers=500, run.steps=10, run.burn_in=4]
 seeds: 2
 kpis: [profit]
 parameters:

@@ -12,7 +12,7 @@ from research.space import with_values
 from sim.app import load_config
 from sim.config import ConfigError
 
-TINY = ["market.customers=500", "run.steps=8", "run.progress=false"]
+TINY = ["market.customers=500", "run.steps=8", "run.burn_in=4", "run.progress=false"]
 
 
 def test_collapsed_ranges_give_the_plain_paired_comparison():
@@ -188,7 +188,7 @@ def test_robust_optimisation_reports_its_statistic_and_the_bound(tmp_path, capsy
 
     spec = tmp_path / "spec.yaml"
     # the status quo (price 1.0) is the first candidate; with one trial it is the best, on the lower bound
-    spec.write_text("base: [market.customers=500, run.steps=8]\nlevers:\n  firm.price: [1.0, 1.5]\n")
+    spec.write_text("base: [market.customers=500, run.steps=8, run.burn_in=4]\nlevers:\n  firm.price: [1.0, 1.5]\n")
     out = optimise.main(["--spec", str(spec), "--trials", "1", "--seeds", "1", "--fresh-seeds", "2", "--robust", "q10",
                          "--draws", "3", "--jobs", "1", "--out", str(tmp_path / "out")])
     text = (out / "report.md").read_text()
