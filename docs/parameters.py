@@ -172,6 +172,10 @@ SOURCES: dict[str, str] = {
     "adapt.price_matching": SWITCH,
     "adapt.imitation": SWITCH,
     "adapt.imitation_rate": ASSUMPTION,
+    "adapt.loss_response": "switch: how far the response to losses goes (none turns it off); the order "
+    "retrench, turn round, exit follows the turnaround literature (Robbins & Pearce 1992, SMJ 13(4))",
+    "adapt.loss_reviews": ASSUMPTION + "; 4 quarterly reviews = a year of losses before each step",
+    "adapt.cost_cut": ASSUMPTION,
 }
 
 
