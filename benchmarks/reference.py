@@ -484,7 +484,7 @@ class ReferenceMarket(mesa.Model):
         if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
             now = np.array([f.customers for f in self.firm_list])
             self.notes += [f"week {self.week}: {n}" for n in fi.adapt(self.strategy, now, self.customers_at_review,
-                                                                       cfg.adapt)]
+                                                                       cfg.adapt, self.week > cfg.run.burn_in)]
             self.customers_at_review = now
             self.unadvertised = math.prod(1 - f.advertising for f in self.strategy.configs)
             self.employees.select(lambda e: not self.strategy.active[e.employer.index]).do("remove")

@@ -174,7 +174,8 @@ SOURCES: dict[str, str] = {
     "adapt.imitation_rate": ASSUMPTION,
     "adapt.loss_response": "switch: how far the response to losses goes (none turns it off); the order "
     "retrench, turn round, exit follows the turnaround literature (Robbins & Pearce 1992, SMJ 13(4))",
-    "adapt.loss_reviews": ASSUMPTION + "; 4 quarterly reviews = a year of losses before each step",
+    "adapt.loss_reviews": ASSUMPTION + "; 2 quarterly reviews = half a year of losses before each step, so a "
+    "firm closes after 18 months of losses",
     "adapt.cost_cut": ASSUMPTION,
 }
 

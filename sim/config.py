@@ -195,7 +195,8 @@ class AdaptConfig:
                                  "firm, price) closed")
     loss_response: str = _choice("exit", LOSS_RESPONSES, "how far a firm that keeps losing money goes: none; "
                                  "cut costs; then also reprice; then also exit the market")
-    loss_reviews: int = _num(4, 1, 520, "consecutive loss-making reviews before each next response to losses")
+    loss_reviews: int = _num(2, 1, 520, "consecutive loss-making reviews (after the warm-up) before each next "
+                             "response to losses")
     cost_cut: float = _num(0.5, 0, 1, "share of its advertising a losing firm cuts")
 
 

@@ -100,13 +100,15 @@ def rivals(firms: Firms, i: int) -> np.ndarray:
     return mask
 
 
-def adapt(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray, cfg: AdaptConfig) -> list[str]:
+def adapt(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray, cfg: AdaptConfig,
+          losses_count: bool = True) -> list[str]:
     """Adaptive competitors review their strategy; returns plain-language notes of changes.
 
     Price matching: a firm that lost customers since its last review matches the cheapest rival
     (not below its floor). Imitation: it moves its automation part of the way towards the level
     of the most profitable rival over the same period. A firm that keeps losing money responds
-    (`respond_to_losses`). Firms that have left the market take no part.
+    (`respond_to_losses`) unless `losses_count` is False (the warm-up, whose start is artificial).
+    Firms that have left the market take no part.
     """
     notes = []
     profit = np.where(firms.active, firms.profit_since_review, -np.inf)
@@ -127,7 +129,7 @@ def adapt(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray,
                 notes.append(
                     f"{c.name} moved automation to {firms.automation[i]:.2f}, imitating {firms.configs[best].name}"
                 )
-        if cfg.loss_response != "none":
+        if cfg.loss_response != "none" and losses_count:
             notes += respond_to_losses(firms, i, cfg)
     firms.profit_since_review[:] = 0
     return notes
