@@ -116,3 +116,11 @@ def test_an_exited_firm_loses_its_customers_staff_and_costs_and_nobody_joins_it(
     assert kept.table[kept.table.firm == "OnlineStore"].customers.iloc[-1] > 100
     others = gone.table[(gone.table.firm != "OnlineStore") & (gone.table.step == 29)].customers.sum()
     assert others > kept.table[(kept.table.firm != "OnlineStore") & (kept.table.step == 29)].customers.sum()
+
+
+def test_losses_in_the_warm_up_do_not_count():
+    fs = make(LEADER, LOSER)
+    for _ in range(6):
+        fs.profit_since_review[:] = [100.0, -50.0]
+        firms.adapt(fs, np.full(2, 10), np.full(2, 10), AdaptConfig(loss_reviews=1), losses_count=False)
+    assert fs.configs[1] == LOSER and fs.active[1] and fs.loss_stage[1] == 0
