@@ -92,6 +92,7 @@ class Firm(mesa.Agent):
     def open_books(self) -> None:
         """Read this week's price, automation and failure rate; clear the week's counts."""
         m, i = self.model, self.index
+        self.config, self.active = m.strategy.configs[i], bool(m.strategy.active[i])  # after any response to losses
         self.price = float(m.strategy.price[i])
         self.automation = float(m.strategy.automation[i])
         self.bot_handover = float(m.strategy.bot_handover[i])
@@ -180,13 +181,17 @@ class Customer(mesa.Agent):
         m, b = self.model, self.model.cfg.behaviour
         if self.firm is None:
             return
+        if not self.firm.active:  # the firm left the market
+            self.leave(cu.OTHER)
+            return
         if self.random.random() < m.cfg.market.base_churn:
             self.leave(cu.OTHER)
             return
         if not b.choice or self.random.random() >= b.review_rate:
             return
         options = [self.terms(f) for f in m.firm_list] + [GOING_WITHOUT]
-        utility = [t.utility() for t in options]
+        utility = [t.utility() if i == len(m.firm_list) or m.firm_list[i].active else -math.inf
+                   for i, t in enumerate(options)]
         current = self.firm.index
         utility[current] += b.switching_cost + b.attachment_weight * self.attachment
         utility[-1] += m.cfg.market.outside_utility
@@ -318,7 +323,7 @@ class Customer(mesa.Agent):
         options = []  # (hazard, firm, channel); converts with the chance f beats going without
         for f in m.firm_list:
             gap = (self.terms(f).utility() - m.cfg.market.outside_utility) / noise
-            convert = 1 / (1 + math.exp(-min(max(gap, -50), 50)))
+            convert = f.active / (1 + math.exp(-min(max(gap, -50), 50)))
             options.append((f.config.advertising * convert, f, cu.ADVERTISING))
             options.append(((1 - math.exp(-strength * self.heard[f.index])) * convert, f, cu.REFERRAL))
         p_adopt = 1 - math.prod(1 - hazard for hazard, _, _ in options)
@@ -479,8 +484,10 @@ class ReferenceMarket(mesa.Model):
         if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
             now = np.array([f.customers for f in self.firm_list])
             self.notes += [f"week {self.week}: {n}" for n in fi.adapt(self.strategy, now, self.customers_at_review,
-                                                                       cfg.adapt)]
+                                                                       cfg.adapt, self.week > cfg.run.burn_in)]
             self.customers_at_review = now
+            self.unadvertised = math.prod(1 - f.advertising for f in self.strategy.configs)
+            self.employees.select(lambda e: not self.strategy.active[e.employer.index]).do("remove")
 
     def close_books(self) -> None:
         """Each firm counts its customers and staff and books the week."""
@@ -499,6 +506,7 @@ class ReferenceMarket(mesa.Model):
             firm.human_since_restaff = 0
             if not firm.config.staff_to_demand or firm.config.staff is not None:
                 continue
+            target *= bool(self.strategy.active[firm.index])
             mine = jobs.get(firm, [])
             for job in [e for e in mine if e.status == em.VACANT][: max(len(mine) - target, 0)]:
                 job.remove()

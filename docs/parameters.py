@@ -181,6 +181,11 @@ SOURCES: dict[str, str] = {
     "(vendor guides quote a few hours on a platform to tens of thousands for a custom build)",
     "plan.bot_launch_gap": ASSUMPTION,
     "plan.bot_ramp_weeks": ASSUMPTION,
+    "adapt.loss_response": "switch: how far the response to losses goes (none turns it off); the order "
+    "retrench, turn round, exit follows the turnaround literature (Robbins & Pearce 1992, SMJ 13(4))",
+    "adapt.loss_reviews": ASSUMPTION + "; 2 quarterly reviews = half a year of losses before each step, so a "
+    "firm closes after 18 months of losses",
+    "adapt.cost_cut": ASSUMPTION,
 }
 
 

@@ -51,7 +51,7 @@ def adopt(c: Customers, firms: Firms, praise: tuple[np.ndarray, np.ndarray] | No
     s = cu.shortfalls(c, candidates, firms.price, firms.reputation, cfg.market, b,
                       cfg.wom.buzz_weight if cfg.wom.enabled else 0.0)
     gap = (s.utility()[:nf] - F32(cfg.market.outside_utility)) / F32(b.choice_noise)
-    convert = 1 / (1 + np.exp(-np.clip(gap, -50, 50)))  # (firms, candidates)
+    convert = 1 / (1 + np.exp(-np.clip(gap, -50, 50))) * firms.active[:, None]  # (firms, candidates); 0: firm left
     referrals = np.zeros((nf, len(candidates)), dtype=F32)
     if praise:
         row = np.full(c.n, -1, dtype=np.int64)

@@ -41,7 +41,8 @@ def reconsider(c: Customers, firms: Firms, cfg: SimConfig, step: int, rng: np.ra
     exit_cut = cutoff(cfg.market.base_churn)
     review_cut = cutoff(cfg.market.base_churn + (1 - cfg.market.base_churn) * b.review_rate)
     served = c.firm >= 0
-    leaving = u_fate < exit_cut
+    closed = np.flatnonzero(~firms.active)  # customers of a firm that left the market leave it (reason other)
+    leaving = (u_fate < exit_cut) | (np.isin(c.firm, closed) if len(closed) else False)
     exits = np.flatnonzero(served & leaving)
     reviewing = np.flatnonzero(served & ~leaving & (u_fate < review_cut))
     if not b.choice:
@@ -55,6 +56,7 @@ def reconsider(c: Customers, firms: Firms, cfg: SimConfig, step: int, rng: np.ra
     habit = F32(b.switching_cost) + F32(b.attachment_weight) * c.attachment[reviewing]
     utility.reshape(-1)[cur * len(rows) + rows] += habit  # flat index of (current firm, row)
     utility[nf] += F32(cfg.market.outside_utility)
+    utility[closed] = -np.inf  # nobody chooses a firm that left the market
     dest = cu.logit_pick(utility, b.choice_noise, unit(u_pick[reviewing]))
     moved = dest != cur
     reason = cu.churn_reason(s, rows[moved], cur[moved], dest[moved], c.last_event[reviewing[moved]])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PRICING_POLICIES = ("fixed", "promotions", "match_cheapest")
+LOSS_RESPONSES = ("none", "cut", "reprice", "exit")  # how far a firm that keeps losing money goes, in order
 NETWORK_KINDS = ("small_world", "scale_free", "random", "complete", "file")
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK",  # ISO 4217
               "HUF", "INR", "CNY", "BRL", "MXN", "ZAR", "SGD", "HKD", "KRW", "TRY", "ILS")
@@ -190,7 +191,13 @@ class AdaptConfig:
     every: int = _num(13, 1, 520, "weeks between strategy reviews")
     price_matching: bool = _plain(True, "a firm that lost customers matches the cheapest rival's price")
     imitation: bool = _plain(True, "a firm moves its automation towards the most profitable firm's")
-    imitation_rate: float = _num(0.5, 0, 1, "share of the gap to the best rival's automation closed")
+    imitation_rate: float = _num(0.5, 0, 1, "share of the gap to the best rival's automation (and, for a losing "
+                                 "firm, price) closed")
+    loss_response: str = _choice("exit", LOSS_RESPONSES, "how far a firm that keeps losing money goes: none; "
+                                 "cut costs; then also reprice; then also exit the market")
+    loss_reviews: int = _num(2, 1, 520, "consecutive loss-making reviews (after the warm-up) before each next "
+                             "response to losses")
+    cost_cut: float = _num(0.5, 0, 1, "share of its advertising a losing firm cuts")
 
 
 @dataclass

@@ -6,12 +6,13 @@ per-firm view.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.config import AdaptConfig, FirmConfig
+from sim.config import LOSS_RESPONSES, AdaptConfig, FirmConfig
 
 LEVERS = ("empathy", "automation", "bot_handover", "bot_quality", "price")
 COST_ITEMS = ("goods", "wages", "empathy_programme", "automation", "advertising", "hiring", "referral_bonus", "fixed",
@@ -32,9 +33,15 @@ class Firms:
     reputation_quality: np.ndarray
     reputation_empathy: np.ndarray
     profit_since_review: np.ndarray = field(init=False)
+    losing_reviews: np.ndarray = field(init=False)  # consecutive loss-making reviews since the last response
+    loss_stage: np.ndarray = field(init=False)  # responses to losses taken so far (index into LOSS_RESPONSES)
+    active: np.ndarray = field(init=False)  # False once a firm has left the market
 
     def __post_init__(self) -> None:
         self.profit_since_review = np.zeros(len(self.configs))
+        self.losing_reviews = np.zeros(len(self.configs), dtype=np.int64)
+        self.loss_stage = np.zeros(len(self.configs), dtype=np.int64)
+        self.active = np.ones(len(self.configs), dtype=bool)
 
     @property
     def n(self) -> int:
@@ -80,27 +87,38 @@ def set_prices(firms: Firms, step: int) -> None:
         if c.pricing == "promotions":
             on_promo = step % c.promo_every < c.promo_weeks
             firms.price[i] = firms.base_price[i] * (1 - c.promo_depth) if on_promo else firms.base_price[i]
-        elif c.pricing == "match_cheapest" and firms.n > 1:
-            cheapest = np.delete(previous, i).min()
+        elif c.pricing == "match_cheapest" and rivals(firms, i).any():
+            cheapest = previous[rivals(firms, i)].min()
             firms.price[i] = max(c.price_floor, min(firms.base_price[i], cheapest))
         else:
             firms.price[i] = firms.base_price[i]
 
 
-def adapt(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray, cfg: AdaptConfig) -> list[str]:
+def rivals(firms: Firms, i: int) -> np.ndarray:
+    """Mask of the firms still in the market other than firm i."""
+    mask = firms.active.copy()
+    mask[i] = False
+    return mask
+
+
+def adapt(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray, cfg: AdaptConfig,
+          losses_count: bool = True) -> list[str]:
     """Adaptive competitors review their strategy; returns plain-language notes of changes.
 
     Price matching: a firm that lost customers since its last review matches the cheapest rival
     (not below its floor). Imitation: it moves its automation part of the way towards the level
-    of the most profitable rival over the same period.
+    of the most profitable rival over the same period. A firm that keeps losing money responds
+    (`respond_to_losses`) unless `losses_count` is False (the warm-up, whose start is artificial).
+    Firms that have left the market take no part.
     """
     notes = []
-    best = int(np.argmax(firms.profit_since_review))
+    profit = np.where(firms.active, firms.profit_since_review, -np.inf)
+    best = int(np.argmax(profit))
     for i, c in enumerate(firms.configs):
-        if not c.adapts:
+        if not c.adapts or not firms.active[i]:
             continue
-        if cfg.price_matching and customers_now[i] < customers_before[i] and firms.n > 1:
-            cheapest = np.delete(firms.base_price, i).min()
+        if cfg.price_matching and customers_now[i] < customers_before[i] and rivals(firms, i).any():
+            cheapest = firms.base_price[rivals(firms, i)].min()
             new = max(c.price_floor, min(firms.base_price[i], cheapest))
             if new < firms.base_price[i]:
                 notes.append(f"{c.name} cut its price from {firms.base_price[i]:.2f} to {new:.2f} to match a rival")
@@ -112,8 +130,46 @@ def adapt(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray,
                 notes.append(
                     f"{c.name} moved automation to {firms.automation[i]:.2f}, imitating {firms.configs[best].name}"
                 )
+        if cfg.loss_response != "none" and losses_count:
+            notes += respond_to_losses(firms, i, cfg)
     firms.profit_since_review[:] = 0
     return notes
+
+
+def respond_to_losses(firms: Firms, i: int, cfg: AdaptConfig) -> list[str]:
+    """A firm that lost money in `loss_reviews` reviews running takes its next step, as far as `loss_response`.
+
+    First it cuts costs (advertising by `cost_cut`; a fixed headcount becomes staffed to demand),
+    then it moves its price part of the way (`imitation_rate`) to the most profitable rival's (not
+    below its floor), then it leaves the market. Each step restarts the count; a profitable review
+    resets it. Why: small firms that keep losing money retrench, turn round or close.
+    """
+    if firms.profit_since_review[i] >= 0:
+        firms.losing_reviews[i] = 0
+        return []
+    firms.losing_reviews[i] += 1
+    stage = firms.loss_stage[i] + 1
+    if firms.losing_reviews[i] < cfg.loss_reviews or stage > LOSS_RESPONSES.index(cfg.loss_response):
+        return []
+    firms.losing_reviews[i] = 0
+    firms.loss_stage[i] = stage
+    c, lost = firms.configs[i], f"after {cfg.loss_reviews} loss-making reviews running"
+    if LOSS_RESPONSES[stage] == "cut":
+        firms.configs[i] = dataclasses.replace(c, advertising=c.advertising * (1 - cfg.cost_cut), staff=None,
+                                               staff_to_demand=True)
+        return [f"{c.name} cut its advertising by {cfg.cost_cut:.0%} and staffs to demand, {lost}"]
+    if LOSS_RESPONSES[stage] == "reprice":
+        others = np.flatnonzero(rivals(firms, i))
+        if not len(others):
+            return [f"{c.name} kept its price {lost}: no rival to learn from"]
+        best = others[np.argmax(firms.profit_since_review[others])]
+        old = firms.base_price[i]
+        firms.base_price[i] = max(c.price_floor, old + cfg.imitation_rate * (firms.base_price[best] - old))
+        return [f"{c.name} moved its price from {old:.2f} to {firms.base_price[i]:.2f}, "
+                f"towards {firms.configs[best].name}'s, {lost}"]
+    firms.active[i] = False
+    firms.configs[i] = dataclasses.replace(c, advertising=0.0, fixed_cost=0.0, automation_cost=0.0, staff=None)
+    return [f"{c.name} left the market {lost}: its customers become prospects"]
 
 
 def update_reputation(firms: Firms, customers: np.ndarray, quality: np.ndarray, empathy: np.ndarray) -> None:

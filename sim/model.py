@@ -103,7 +103,8 @@ class EmpathyMarket(mesa.Model):
             self._restaff(workforce_rng)
         if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
             now = metrics.customers_per_firm(c, fs.n)
-            notes = firms.adapt(fs, now, self._customers_at_review, cfg.adapt)
+            notes = firms.adapt(fs, now, self._customers_at_review, cfg.adapt, losses_count=self.calendar_week > 0)
+            self.workforce.status[~fs.active[self.workforce.firm]] = employees.CLOSED  # a firm that left lays off
             self.notes += [f"week {self.week}: {note}" for note in notes]
             self._customers_at_review = now
 
@@ -123,7 +124,7 @@ class EmpathyMarket(mesa.Model):
         needed = firms.staff_needed(self._human_contacts / self.cfg.behaviour.restaff_every, fs.per_firm("capacity"),
                                     self.cfg.behaviour.target_utilisation)
         current = np.bincount(self.workforce.firm[self.workforce.status != employees.CLOSED], minlength=fs.n)
-        target = np.where([c.staff_to_demand and c.staff is None for c in fs.configs], needed, current)
+        target = np.where([c.staff_to_demand and c.staff is None for c in fs.configs], needed, current) * fs.active
         self.workforce = employees.restaff(self.workforce, target, self.week, self.cfg.behaviour, rng)
         self._human_contacts[:] = 0
 

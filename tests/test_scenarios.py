@@ -84,6 +84,25 @@ def test_registry_presets_and_narratives_agree():
         assert f"({s.name}.md)" in index
 
 
+ECONOMICS = ("unit_cost", "wage", "capacity", "fixed_cost", "ad_cost", "market_wage", "base_quit", "basket")
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_preset_states_its_currency_and_a_source_for_each_economic_figure(name):
+    """Each money, staffing and turnover figure in a preset and its competitors carries a comment: a source, or
+    'assumption' (issue 11 item 7)."""
+    preset = SCENARIOS[name].preset
+    text = preset.read_text()
+    assert "currency:" in text
+    competitors = [line.split(":")[1].strip() for line in text.splitlines() if "override /competitors:" in line]
+    files = [preset] + [ROOT / "configs" / "competitors" / f"{c}.yaml" for c in competitors]
+    for path in files:
+        for line in path.read_text().splitlines():
+            key = line.strip().split(":")[0]
+            if key in ECONOMICS:
+                assert "#" in line, f"{path.name}: '{line.strip()}' has no source or 'assumption' comment"
+
+
 def test_coffee_shop_regulars_reward_empathy():
     """Relationship-driven regulars stay with a caring shop: empathy raises retention and share."""
     for key in ("retention_rate", "market_share"):
