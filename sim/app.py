@@ -142,7 +142,11 @@ def business_overrides(overrides: list[str]) -> tuple[list[str], list[derive.Der
             raise ConfigError(f"{o.input_line} is not allowed: give one profile file, e.g. business=my_shop.yaml "
                               "(compare strategies on it with a sweep: python -m sim -m business=my_shop.yaml "
                               "firm.empathy=0.3,0.6)")
-        d = derive.derive(fields.read(o.value()))
+        try:
+            d = derive.derive(fields.read(o.value()))
+        except ConfigError as err:
+            source = Path(o.value()).name
+            raise ConfigError(str(err) if str(err).startswith(source) else f"{source}: {err}") from None
         name = fields.slug(Path(o.value()).stem) or "profile"
         ConfigStore.instance().store(group=BUSINESS, name=name, node=d.overlay(), package="_global_")
         out.append(f"+{BUSINESS}={name}")
@@ -510,6 +514,10 @@ def run(cfg: DictConfig) -> None:
     if record:
         record.start(cfg.get("seed"))
     try:
+        record_overrides(out_dir, hydra_cfg)
+    except OSError as err:
+        fail(f"cannot write into {out_dir}: {err.strerror or err}")
+    try:
         with one_line_errors():
             config = validate(OmegaConf.to_object(cfg))
         progress = Progress() if config.run.progress else None
@@ -521,7 +529,6 @@ def run(cfg: DictConfig) -> None:
         fail(str(err))
     try:
         results.save(result, out_dir)
-        record_overrides(out_dir, hydra_cfg)
     except OSError as err:
         fail(f"cannot write the results into {out_dir}: {err.strerror or err}")
     if record:
