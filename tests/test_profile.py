@@ -103,7 +103,8 @@ def test_visits_per_week_above_one_give_ticket_times_visits_exactly():
     ({"competitors": [{"name": "X", "price": 40, "customers": 10}], "customers": {"served": 300, "potential": 900}},
      "shop.yaml: competitors[X].price / basket gives competitors.x.price=6.04"),
     ({"model": {"behaviour.nope": 1}}, "shop.yaml: model: behaviour.nope: unknown key 'nope' in behaviour"),
-    ({"customers": {"served": 300, "potential": 100}}, "shop.yaml: customers.potential=100 is not allowed: must be >= "),
+    ({"customers": {"served": 300, "potential": 100}},
+     "shop.yaml: customers.potential=100 is not allowed: must be >= "),
 ])
 def test_a_bad_field_is_one_line_exit_2_and_nothing_written(tmp_path, change, message):
     path = write(tmp_path, {**SHOP, **change})
