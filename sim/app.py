@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import itertools
 import json
 import logging
 import os
+import re
 import shlex
 import signal
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -42,12 +44,13 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob, Override
 from hydra.errors import HydraException, MissingConfigException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from sim import manifest, network, results
 from sim.config import ConfigError, SimConfig, check_value, field_spec, validate
 from sim.metrics import Progress
+from sim.profile import derive, fields
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 GROUPS = ("market", "network", "firm", "competitors", "run", "scenario")
@@ -58,8 +61,26 @@ COORDINATOR = "SIM_COORDINATOR_PID"  # environment: the process that runs the sw
 YAML_NODE_LIMIT = 100_000  # nodes a user's YAML file may expand to through aliases (real configs: hundreds)
 OMEGACONF_DETAIL = ("full_key:", "reference_type=", "object_type=")  # indented detail lines of OmegaConf errors
 SHOW_HYDRA_ERRORS = os.environ.get("HYDRA_FULL_ERROR") == "1"  # the user asked for Hydra's full errors
+BUSINESS = "business"  # business=<profile.yaml>: a business profile (sim.profile), a config group held in memory
+RUN_NAME_CHARS = 60  # readable part of a sweep's run folder name; a hash of all its overrides follows
+UNITS_OF_MONEY = ("revenue", "costs", "profit")  # per-firm totals shown with their currency and period
 
 ConfigStore.instance().store(name="sim_schema", node=SimConfig)
+
+
+def run_dir_name(readable: str, task: ListConfig | list[str]) -> str:
+    """A sweep run's folder: its swept values (readable, cut short) and a short hash of all its overrides.
+
+    The hash keeps names unique and stable (re-running a sweep finds its finished runs) whatever
+    the number or length of the overrides; the full list is written into the folder (overrides.txt).
+    """
+    overrides = sorted(str(o) for o in task if not str(o).startswith("run.progress="))
+    digest = hashlib.sha1("\n".join(overrides).encode()).hexdigest()[:10]
+    prefix = re.sub(r"[^A-Za-z0-9._=,+-]+", "_", readable)[:RUN_NAME_CHARS].strip("_,")
+    return f"{prefix}-{digest}" if prefix else digest
+
+
+OmegaConf.register_new_resolver("sim_run_dir", run_dir_name, replace=True)  # configs/config.yaml, hydra.sweep.subdir
 
 
 def fail(message: str, status: int = USER_ERROR) -> NoReturn:
@@ -105,6 +126,34 @@ def parse_overrides(overrides: list[str]) -> list[Override]:
         raise ConfigError(f"cannot read the command line: {one_line(err)}") from None
 
 
+def business_overrides(overrides: list[str]) -> tuple[list[str], list[derive.Derived]]:
+    """`business=<profile.yaml>` read, checked and derived; the overrides with it as `+business=<name>`.
+
+    The derived configuration is stored in Hydra's ConfigStore (group `business`, global package),
+    which Hydra hands to every launcher's workers, so a profile composes with any override and
+    sweep like a config file; the user's own overrides win over what the profile derives.
+    """
+    out, derived = [], []
+    for text, o in zip(overrides, parse_overrides(overrides), strict=True):
+        if o.key_or_group != BUSINESS:
+            out.append(text)
+            continue
+        if o.is_sweep_override() or o.is_delete() or not isinstance(o.value(), str):
+            raise ConfigError(f"{o.input_line} is not allowed: give one profile file, e.g. business=my_shop.yaml "
+                              "(compare strategies on it with a sweep: python -m sim -m business=my_shop.yaml "
+                              "firm.empathy=0.3,0.6)")
+        try:
+            d = derive.derive(fields.read(o.value()))
+        except ConfigError as err:
+            source = Path(o.value()).name
+            raise ConfigError(str(err) if str(err).startswith(source) else f"{source}: {err}") from None
+        name = fields.slug(Path(o.value()).stem) or "profile"
+        ConfigStore.instance().store(group=BUSINESS, name=name, node=d.overlay(), package="_global_")
+        out.append(f"+{BUSINESS}={name}")
+        derived.append(d)
+    return out, derived
+
+
 def group_options(group: str, config_dir: str | None = None) -> list[str]:
     """The options of a config group (its YAML files), ours and those of a `--config-dir`."""
     folders = [CONFIG_DIR / group] + ([Path(config_dir) / group] if config_dir else [])
@@ -134,7 +183,7 @@ def check_overrides(overrides: list[str], config_dir: str | None = None, multiru
         if key == "hydra.sweeper.params" or key.startswith("hydra.sweeper.params."):
             raise ConfigError(f"{o.input_line} is not allowed: give sweeps on the command line, where they are "
                               "checked, e.g. python -m sim -m seed=0,1 firm.empathy=0,1")
-        if key.startswith("hydra"):
+        if key.startswith("hydra") or (key == BUSINESS and o.is_add()):  # business: stored by business_overrides
             continue
         if o.is_sweep_override() and not multirun:
             raise ConfigError(f"{o.input_line} is a sweep: sweeps run with -m, e.g. python -m sim -m {o.input_line}")
@@ -200,7 +249,7 @@ def whole_numbers(overrides: list[str]) -> list[str]:
     out = []
     for text, o in zip(overrides, parse_overrides(overrides), strict=True):
         key = o.key_or_group
-        plain = not (key.startswith("hydra") or key in GROUPS or o.is_delete() or o.is_interval_sweep()
+        plain = not (key.startswith("hydra") or key in (*GROUPS, BUSINESS) or o.is_delete() or o.is_interval_sweep()
                      or isinstance(o.value(), Glob))
         values = sweep_values(o, []) if plain and field_spec(key).type.replace("| None", "").strip() == "int" else []
         if any(isinstance(v, float) for v in values) and all(
@@ -313,6 +362,8 @@ class Plan:
     argv: list[str]
     multirun: bool = False
     runs: int = 0
+    typed: list[str] = field(default_factory=list)  # the command line as the user typed it
+    profiles: list[derive.Derived] = field(default_factory=list)  # business profiles it runs
 
 
 def preflight(argv: list[str]) -> Plan:
@@ -328,14 +379,19 @@ def preflight(argv: list[str]) -> Plan:
 
     parser.error = refuse  # one line instead of argparse's usage text
     args = parser.parse_args(argv)
+    typed = list(argv)
+    with_business, profiles = business_overrides(args.overrides)
+    swapped = dict(zip(args.overrides, with_business, strict=True))
+    argv, args.overrides = [swapped.get(arg, arg) for arg in argv], with_business
     if args.help or args.hydra_help or args.shell_completion or args.cfg or args.info or args.experimental_rerun:
-        return Plan(argv)  # Hydra only shows something, or re-runs a saved config
+        return Plan(argv, typed=typed, profiles=profiles)  # Hydra only shows something, or re-runs a saved config
     if args.config_dir and not os.path.isdir(args.config_dir):
         raise ConfigError(f"--config-dir={args.config_dir} is not allowed: no such directory")
     multirun = args.multirun or "hydra.mode=MULTIRUN" in args.overrides
     check_overrides(args.overrides, args.config_dir, multirun=multirun)
     rewritten = dict(zip(args.overrides, whole_numbers(args.overrides), strict=True))
-    plan = Plan([rewritten.get(arg, arg) for arg in argv], multirun)
+    plan = Plan([rewritten.get(arg, arg) for arg in argv] + (run_names(args.overrides) if multirun else []), multirun,
+                typed=typed, profiles=profiles)
     overrides = [rewritten[o] for o in args.overrides]
     for folder in (args.config_dir, args.config_path):
         if folder and os.path.isabs(folder) and os.path.isdir(folder):
@@ -353,23 +409,90 @@ def preflight(argv: list[str]) -> Plan:
     return plan
 
 
+def run_names(overrides: list[str]) -> list[str]:
+    """The override that leaves a sweep's fixed keys out of its run folders' readable names (sweeps show)."""
+    parsed = [o for o in parse_overrides(overrides) if not o.key_or_group.startswith("hydra")]
+    excluded = ["run.progress"]
+    if any(o.is_sweep_override() for o in parsed):
+        excluded += [o.key_or_group for o in parsed if not o.is_sweep_override()]
+    if any(o.key_or_group == "hydra.job.config.override_dirname.exclude_keys" for o in parse_overrides(overrides)):
+        return []  # the user chose
+    return [f"hydra.job.config.override_dirname.exclude_keys=[{','.join(dict.fromkeys(excluded))}]"]
+
+
 def load_config(overrides: list[str] | None = None) -> SimConfig:
-    """Compose and validate a config from Python, as `python -m sim <overrides>` would; raise ConfigError."""
-    overrides = list(overrides or [])
+    """Compose and validate a config from Python, as `python -m sim <overrides>` would; raise ConfigError.
+
+    A `business=<profile.yaml>` among the overrides is read and derived as on the command line.
+    """
+    overrides, _ = business_overrides(list(overrides or []))
     check_overrides(overrides, multirun=False)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None), one_line_errors():
         cfg = compose(config_name="config", overrides=whole_numbers(overrides))
         return validate(OmegaConf.to_object(cfg))
 
 
+def period(weeks: int) -> str:
+    """A run's length in words: '2 years', '1 year', '30 weeks'."""
+    if weeks % 52 == 0:
+        return f"{weeks // 52} year{'s' if weeks > 52 else ''}"
+    return f"{weeks} weeks"
+
+
+def _number(x: Any) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:,.3f}" if abs(x) < 10 else f"{x:,.0f}"
+
+
 def kpi_table(summary: dict) -> str:
-    """The per-firm KPI table printed after a run."""
+    """The per-firm totals printed after a run, money columns naming their currency and period."""
     import pandas as pd
 
-    rows = {name: {k: f[k] for k in KPI_COLUMNS} for name, f in summary["firms"].items()}
+    money, over = summary["units"]["currency"], period(summary["weeks"])
+    columns = {"customers": "customers", "market_share": "market share", "retention_rate": "retention (/year)",
+               "cltv": f"cltv ({money}/relationship)", "nps": "nps", "csat": "csat",
+               **{k: f"{k} ({money}, {over})" for k in UNITS_OF_MONEY},
+               "employee_engagement": "engagement", "employee_turnover": "staff turnover (/year)"}
+    rows = {name: {label: f[k] for k, label in columns.items()} for name, f in summary["firms"].items()}
     table = pd.DataFrame(rows).T
     table.index.name = "firm"
-    return table.to_string(float_format=lambda x: f"{x:,.3f}" if abs(x) < 10 else f"{x:,.0f}")
+    return table.to_string(float_format=_number)
+
+
+def years_table(summary: dict) -> str:
+    """The focal firm's year-by-year accounts and rates (cost lines that are 0 every year left out)."""
+    import pandas as pd
+
+    name, focal = next((n, f) for n, f in summary["firms"].items() if f["role"] == "focal")
+    money = summary["units"]["currency"]
+    years = focal["years"]
+    if not years:
+        return ""
+    per_year = f"{money}/year"
+    lines = {f"revenue ({per_year})": [y["revenue"] for y in years]}
+    for item in years[0]["costs_by_category"]:
+        values = [y["costs_by_category"][item] for y in years]
+        if any(values):
+            lines[f"  {item.replace('_', ' ')} ({per_year})"] = values
+    lines[f"costs ({per_year})"] = [y["costs"] for y in years]
+    lines[f"profit ({per_year})"] = [y["profit"] for y in years]
+    lines["customers at year end"] = [y["customers_end"] for y in years]
+    lines["retention (/year)"] = [y["retention_rate"] for y in years]
+    lines["staff turnover (/year)"] = [y["employee_turnover"] for y in years]
+    heads = [f"year {y['year']}" + ("" if y["weeks"] == 52 else f" ({y['weeks']} weeks)") for y in years]
+    table = pd.DataFrame(lines, index=heads).T
+    return f"{name}, year by year:\n" + table.to_string(float_format=_number)
+
+
+def record_overrides(out_dir: Path, hydra_cfg: DictConfig) -> None:
+    """Every override of a run (overrides.txt) and any business profile's derived configuration (business.yaml)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "overrides.txt").write_text("".join(f"{o}\n" for o in hydra_cfg.overrides.task), encoding="utf-8")
+    business = hydra_cfg.runtime.choices.get(BUSINESS)
+    if business:
+        node = ConfigStore.instance().load(f"{BUSINESS}/{business}.yaml").node
+        (out_dir / "business.yaml").write_text(OmegaConf.to_yaml(node), encoding="utf-8")
 
 
 @hydra.main(version_base=None, config_path=str(CONFIG_DIR), config_name="config")
@@ -390,6 +513,10 @@ def run(cfg: DictConfig) -> None:
         return
     if record:
         record.start(cfg.get("seed"))
+    try:
+        record_overrides(out_dir, hydra_cfg)
+    except OSError as err:
+        fail(f"cannot write into {out_dir}: {err.strerror or err}")
     try:
         with one_line_errors():
             config = validate(OmegaConf.to_object(cfg))
@@ -413,6 +540,7 @@ def run(cfg: DictConfig) -> None:
         print(f"{out_dir.name}: " + ", ".join(f"{k}={focal[k]:.3g}" for k in ("retention_rate", "cltv", "profit")))
     else:
         print(kpi_table(result.summary))
+        print(years_table(result.summary))
     state = "complete" if result.complete else (
         f"INTERRUPTED by {result.stopped_by.name} at week {result.summary['weeks']}, partial")
     print(f"results ({state}): {out_dir}")
@@ -429,7 +557,7 @@ def sweep_stopped(plan: Plan, sig: signal.Signals) -> str:
     except ValueError:  # stopped before Hydra set up the sweep: nothing ran
         return f"sweep stopped by {sig.name} before any run started"
     done = sum(results.is_done(p.parent) for p in sweep_dir.glob("**/summary.json"))
-    argv = [a for a in plan.argv if not a.startswith("hydra.sweep.dir=")] + [f"hydra.sweep.dir={sweep_dir}"]
+    argv = [a for a in plan.typed if not a.startswith("hydra.sweep.dir=")] + [f"hydra.sweep.dir={sweep_dir}"]
     return (f"sweep stopped by {sig.name}: {done} of {plan.runs} runs finished in {sweep_dir}; "
             f"to finish the rest, run the same command again: python -m sim {shlex.join(argv)}")
 
@@ -442,6 +570,8 @@ def main() -> None:
     try:
         with results.stop_on_sigterm():
             plan = preflight(sys.argv[1:])
+            for profile in plan.profiles:
+                print(derive.table(profile), flush=True)
             sys.argv[1:] = plan.argv
             with one_line_errors():
                 run()

@@ -68,8 +68,8 @@ def run_sweep(sweep_dir: Path, *overrides: str) -> str:
 
 
 def summaries(sweep_dir: Path) -> dict[str, bytes]:
-    """Every run's summary.json, by run directory name."""
-    return {p.parent.name: p.read_bytes() for p in sweep_dir.glob("*/summary.json")}
+    """Every run's summary.json, by the hash of its overrides (the end of its directory name)."""
+    return {p.parent.name.rsplit("-", 1)[-1]: p.read_bytes() for p in sweep_dir.glob("*/summary.json")}
 
 
 def session_processes(sid: int) -> list[int]:
@@ -92,8 +92,11 @@ def test_sweep_puts_every_run_in_its_own_directory_with_progress(reference):
     assert len(runs) == RUNS
     for path in runs:
         summary = json.loads(path.read_text())
-        name = path.parent.name  # Hydra's override_dirname, e.g. firm.automation=0,firm.empathy=1,...,seed=2
+        name, digest = path.parent.name.rsplit("-", 1)  # swept values and a hash: firm.automation=0,...,seed=2-<hash>
         params = dict(item.split("=") for item in name.split(","))
+        assert set(params) == {"firm.automation", "firm.empathy", "seed"} and re.fullmatch("[0-9a-f]{10}", digest)
+        overrides = (path.parent / "overrides.txt").read_text().splitlines()
+        assert {"market.customers=1000", "run.steps=10", f"seed={params['seed']}"} <= set(overrides)
         assert summary["complete"] and summary["seed"] == int(params["seed"])
         assert summary["config"]["firm"]["empathy"] == float(params["firm.empathy"])
         assert summary["config"]["firm"]["automation"] == float(params["firm.automation"])
@@ -103,11 +106,11 @@ def test_sweep_puts_every_run_in_its_own_directory_with_progress(reference):
 
 def test_replications_share_customers_and_graph_across_strategies(reference):
     sweep_dir, _ = reference
-    configs = {p.parent.name: json.loads(p.read_text())["config"] for p in sweep_dir.glob("*/summary.json")}
+    configs = {p.parent.name.rsplit("-", 1)[0]: json.loads(p.read_text())["config"]
+               for p in sweep_dir.glob("*/summary.json")}
 
     def model(empathy: int, automation: str, seed: int) -> EmpathyMarket:
-        name = f"firm.automation={automation},firm.empathy={empathy},market.customers=1000,run.steps=10,seed={seed}"
-        return EmpathyMarket(from_dict(configs[name]))
+        return EmpathyMarket(from_dict(configs[f"firm.automation={automation},firm.empathy={empathy},seed={seed}"]))
 
     a, b, other_seed = model(0, "0", 1), model(1, "0.9", 1), model(0, "0", 2)
     assert (a.cfg.firm.empathy, a.cfg.firm.automation) != (b.cfg.firm.empathy, b.cfg.firm.automation)
