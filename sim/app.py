@@ -53,7 +53,7 @@ from sim.metrics import Progress
 from sim.profile import derive, fields
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = ("market", "network", "firm", "competitors", "run", "scenario")
+GROUPS = ("market", "network", "firm", "competitors", "run", "scenario", "plan")
 KPI_COLUMNS = ("customers", "market_share", "retention_rate", "cltv", "nps", "csat", "revenue", "profit",
                "employee_engagement", "employee_turnover")
 USER_ERROR = 2  # exit status of a bad command line; a signal ends a run with 128 + its number, as shells report

@@ -105,7 +105,7 @@ class EmpathyMarket(mesa.Model):
             now = metrics.customers_per_firm(c, fs.n)
             notes = firms.adapt(fs, now, self._customers_at_review, cfg.adapt, losses_count=self.calendar_week > 0)
             self.workforce.status[~fs.active[self.workforce.firm]] = employees.CLOSED  # a firm that left lays off
-            self.notes += [f"week {self.week}: {note}" for note in notes]
+            self.notes += [f"week {self.calendar_week}: {note}" for note in notes]
             self._customers_at_review = now
 
     @property
