@@ -45,10 +45,11 @@ def customers_per_firm(c: Customers, firms: int) -> np.ndarray:
 
 def customers_per_segment(c: Customers, firms: int) -> np.ndarray:
     """How many customers of each segment each firm serves now: int (firms, segments)."""
-    served = c.firm >= 0
     ns = len(cu.SEGMENTS)
-    code = c.firm[served].astype(np.int64) * ns + c.segment[served]
-    return np.bincount(code, minlength=firms * ns).reshape(firms, ns)
+    code = c.firm.astype(np.int16)
+    code *= ns
+    code += c.segment + ns  # prospects (firm -1) fall in the first ns codes
+    return np.bincount(code, minlength=(firms + 1) * ns)[ns:].reshape(firms, ns)
 
 
 def count_flags(group: np.ndarray, groups: int, flags: list[np.ndarray]) -> np.ndarray:

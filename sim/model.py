@@ -47,7 +47,7 @@ class EmpathyMarket(mesa.Model):
         self.workforce = employees.create(self._staff_for(served), self.firms.empathy, self.pay, cfg.behaviour,
                                           self.streams.setup("workforce"))
         self.visit_tables = service.visit_tables(cfg.market)
-        self.purchases = np.zeros(cfg.market.customers, dtype=np.int64)  # this week's visits per customer
+        self._buyers = self._bought = np.zeros(0, dtype=np.int64)
         self.recorder = metrics.Recorder(self.firms.names)
         self.notes: list[str] = []
         self._human_contacts = np.zeros(n_firms)
@@ -79,7 +79,7 @@ class EmpathyMarket(mesa.Model):
                             self._discounted_margin(t), firms.failure_rate(fs, self.calendar_week,
                                                                            cfg.market.failure_rate),
                             self.visit_tables, self.streams.step("service", t))
-        self.purchases = enc.purchases
+        self._buyers, self._bought = enc.buyers, enc.bought
         workforce_rng = self.streams.step("workforce", t)
         work = employees.work(self.workforce, enc.routine_per_employee, enc.emotional_per_employee,
                               fs.per_firm("capacity"), fs.empathy, self.pay, b, t, workforce_rng)
@@ -107,6 +107,13 @@ class EmpathyMarket(mesa.Model):
             self.workforce.status[~fs.active[self.workforce.firm]] = employees.CLOSED  # a firm that left lays off
             self.notes += [f"week {self.calendar_week}: {note}" for note in notes]
             self._customers_at_review = now
+
+    @property
+    def purchases(self) -> np.ndarray:
+        """This week's visits (purchases) of every customer (built on demand: the step keeps only the buyers)."""
+        out = np.zeros(self.customers.n, dtype=np.int64)
+        out[self._buyers] = self._bought
+        return out
 
     @property
     def calendar_week(self) -> int:

@@ -87,5 +87,15 @@ def binomial_cutoffs(trials: int, p: float) -> np.ndarray:
 
 
 def counts(u: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
-    """Counts drawn by inverse CDF: shocks u against one distribution's cutoffs."""
-    return np.searchsorted(cutoffs, u, side="right")
+    """Counts drawn by inverse CDF: shocks u against one distribution's cutoffs, #{k : u >= cutoff_k}.
+
+    With few cutoffs (a count that is rarely large) a pass per cutoff over 32-bit shocks beats a
+    binary search; cutoffs of 2^32 and above are never reached by a 32-bit shock.
+    """
+    reachable = cutoffs[cutoffs < SHOCK_SCALE]
+    if len(reachable) > 16:
+        return np.searchsorted(cutoffs, u.astype(np.int64), side="right")
+    out = np.zeros(len(u), dtype=np.uint8)
+    for cut in reachable.astype(np.uint32):
+        out += u >= cut
+    return out

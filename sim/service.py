@@ -48,7 +48,8 @@ class Encounters:
     satisfied: np.ndarray  # encounters rated satisfied (CSAT)
     routine_per_employee: np.ndarray
     emotional_per_employee: np.ndarray
-    purchases: np.ndarray  # int (customers,): this week's visits of each customer
+    buyers: np.ndarray  # customers who visited this week
+    bought: np.ndarray  # their visits
 
 
 @dataclass
@@ -81,18 +82,19 @@ def visit_tables(market: MarketConfig) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def route(c: Customers, firms: Firms, team: Roster, w: Workforce, tables: tuple[np.ndarray, np.ndarray | None],
-          market: MarketConfig, failure: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, Routing]:
-    """Purchases of every customer, and the week's encounters routed to a bot, a person or nobody.
+          market: MarketConfig, failure: np.ndarray, u: np.ndarray
+          ) -> tuple[tuple[np.ndarray, np.ndarray], Routing]:
+    """This week's buyers and their visits, and the week's encounters routed to a bot, a person or nobody.
 
     An encounter of C contacts is emotional with chance 1 - (1 - p_f)^C, p_f = emotional_share +
     failure rate. One shock decides bot and hand-over (nested): bot if u < automation, handed over
     if also emotional and u < automation * bot_handover.
     """
     u_visit, u_contact, u_emotional, u_bot, u_staff = u
-    served = c.firm >= 0
-    purchases = np.where(served, counts(u_visit, tables[0]), 0)
-    buyers = np.flatnonzero(purchases)
-    bought = purchases[buyers]
+    visits = counts(u_visit, tables[0])
+    visits[c.firm < 0] = 0  # prospects buy nothing
+    buyers = np.flatnonzero(visits)
+    bought = visits[buyers]
     if tables[1] is None:
         contacts = bought
     elif market.contacts_per_visit <= 0:
@@ -110,7 +112,7 @@ def route(c: Customers, firms: Firms, team: Roster, w: Workforce, tables: tuple[
     human = ~bot | handed
     server = np.where(human, team.assign(f, u_staff[who]), w.n + f)
     server[server < 0] = w.n + firms.n  # nobody works at the firm
-    return purchases, Routing(who=who, firm=f, contacts=contacts, emotional=emotional, bot=bot, handed=handed,
+    return (buyers, bought), Routing(who=who, firm=f, contacts=contacts, emotional=emotional, bot=bot, handed=handed,
                               server=server)
 
 
@@ -166,8 +168,8 @@ def recover(r: Routing, quality: np.ndarray, empathy: np.ndarray, need: np.ndarr
     return event
 
 
-def perceive(c: Customers, r: Routing, purchases: np.ndarray, quality: np.ndarray, empathy: np.ndarray,
-             event: np.ndarray, margin: np.ndarray, b: BehaviourConfig) -> np.ndarray:
+def perceive(c: Customers, r: Routing, purchases: tuple[np.ndarray, np.ndarray], quality: np.ndarray,
+             empathy: np.ndarray, event: np.ndarray, margin: np.ndarray, b: BehaviourConfig) -> np.ndarray:
     """Customers learn from their encounter and earn their firm its margin; returns each encounter's rating.
 
     Perceptions move towards what was delivered (felt empathy only when a person, or a frustrating
@@ -187,8 +189,8 @@ def perceive(c: Customers, r: Routing, purchases: np.ndarray, quality: np.ndarra
     c.attachment *= F32(1 - b.attachment_decay)  # prospects hold 0, so all customers at once
     c.attachment[who] += F32(b.attachment_rate) * need * empathy * (1 - c.attachment[who])
     c.last_event[who] = event
-    buyers = np.flatnonzero(purchases)
-    c.value[buyers] += purchases[buyers] * margin.astype(F32)[c.firm[buyers]]
+    buyers, bought = purchases
+    c.value[buyers] += bought * margin.astype(F32)[c.firm[buyers]]
     felt = (1 - need) * quality + need * cu.felt(empathy, b.empathy_returns)
     return np.where(caring, felt, (1 - F32(b.expect_person) * need) * quality)
 
@@ -212,14 +214,14 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
                                      event == cu.EVENT_RECOVERED,
                                      rating >= b.csat_threshold])
     encounters, emotionals, frustrations, handovers, failures, recoveries, satisfied = flags.T
-    served = c.firm >= 0
+    buyers, bought = purchases
     return Encounters(
-        visits=np.bincount(c.firm[served], weights=purchases[served], minlength=nf).astype(np.int64),
+        visits=np.bincount(c.firm[buyers], weights=bought, minlength=nf).astype(np.int64),
         contacts=np.bincount(r.firm, weights=r.contacts, minlength=nf).astype(np.int64),
         encounters=encounters,
         bot_contacts=np.bincount(r.firm, weights=r.contacts * r.bot, minlength=nf).astype(np.int64),
         human_contacts=np.bincount(r.firm, weights=r.contacts * r.human, minlength=nf).astype(np.int64),
         emotional=emotionals, frustrated=frustrations, handovers=handovers, failed=failures, recovered=recoveries,
         satisfied=satisfied,
-        routine_per_employee=routine_k, emotional_per_employee=emotional_k, purchases=purchases,
+        routine_per_employee=routine_k, emotional_per_employee=emotional_k, buyers=buyers, bought=bought,
     )

@@ -12,6 +12,7 @@ from sim.config import BehaviourConfig, MarketConfig
 from sim.rng import SHOCK_SCALE, binomial_cutoffs, counts, poisson_cutoffs
 
 F32 = np.float32
+NO_PURCHASES = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # (buyers, their visits)
 
 
 def customers(need: list[float], firm: list[int]) -> cu.Customers:
@@ -56,7 +57,7 @@ def test_a_routine_bot_contact_disappoints_in_proportion_to_need_and_expect_pers
     r = routing(3, emotional=False, bot=True, server=5)
     q = np.full(3, 0.8, F32)
     for expect, want in ((1.0, [0.8, 0.4, 0.0]), (0.5, [0.8, 0.6, 0.4]), (0.0, [0.8, 0.8, 0.8])):
-        rating = service.perceive(c, r, np.zeros(3, np.int64), q.copy(), np.zeros(3, F32),
+        rating = service.perceive(c, r, NO_PURCHASES, q.copy(), np.zeros(3, F32),
                                   np.zeros(3, np.int8), np.zeros(1), BehaviourConfig(expect_person=expect))
         assert rating.tolist() == pytest.approx(want)
 
@@ -66,7 +67,7 @@ def test_perception_learns_quality_always_and_empathy_only_from_people():
     r = routing(2, emotional=False)
     r.bot[:] = [False, True]
     b = BehaviourConfig(learning_rate=0.5)
-    service.perceive(c, r, np.array([2, 0]), np.array([1.0, 1.0], F32), np.array([1.0, 0.0], F32),
+    service.perceive(c, r, (np.array([0]), np.array([2])), np.array([1.0, 1.0], F32), np.array([1.0, 0.0], F32),
                      np.zeros(2, np.int8), np.array([3.0]), b)
     assert c.quality.tolist() == pytest.approx([0.75, 0.75])
     assert c.felt_empathy.tolist() == pytest.approx([0.75, 0.5])  # a routine bot says nothing about caring
