@@ -119,8 +119,8 @@ SOURCES: dict[str, str] = {
     "behaviour.expect_person": ASSUMPTION + "; relationship-driven customers want a person (the business articles)",
     "behaviour.unrecovered_quality": ASSUMPTION,
     "behaviour.emotional_strain_base": ASSUMPTION,
-    "behaviour.service_profit_chain": "chosen so that across 200 firms engagement vs CSAT r = .38, inside .25-.40 (Harter et al. "
-    "2002; python -m research.patterns); direction: Heskett et al. 1994, Brown & Lam 2008",
+    "behaviour.service_profit_chain": "chosen so that across 200 firms engagement vs CSAT r = .38, inside .25-.40 "
+    "(Harter et al. 2002; python -m research.patterns); direction: Heskett et al. 1994, Brown & Lam 2008",
     "behaviour.overload_quality": ASSUMPTION,
     "behaviour.emotional_labour": ASSUMPTION + "; direction and band: Hulsheger & Schewe 2011 (rho .39 to .48)",
     "behaviour.routine_effort": ASSUMPTION,

@@ -25,7 +25,8 @@ def customers(need: list[float], firm: list[int]) -> cu.Customers:
         buzz=np.zeros((1, n), F32), response=np.zeros(n, F32))
 
 
-def routing(n: int, emotional: bool = True, bot: bool = False, handed: bool = False, server: int = 0) -> service.Routing:
+def routing(n: int, emotional: bool = True, bot: bool = False, handed: bool = False,
+            server: int = 0) -> service.Routing:
     return service.Routing(who=np.arange(n), firm=np.zeros(n, np.intp), contacts=np.ones(n, np.int64),
                            emotional=np.full(n, emotional), bot=np.full(n, bot), handed=np.full(n, handed),
                            server=np.full(n, server))

@@ -8,6 +8,7 @@ never joins a cluster that happens to run here) and must be gone when the comman
 from __future__ import annotations
 
 import pytest
+
 from tests.test_sweeps import run_sweep, summaries
 
 SWEEP = ["firm.empathy=0,1", "seed=range(2)", "market.customers=500", "run.steps=5", "run.burn_in=4",
