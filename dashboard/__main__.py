@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
                            "choose another with --port\n")
     env = dict(os.environ)
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # a classroom page does not report usage
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "false")  # solara's corner banner covers the last chart's axis
     notice = assets.ensure(env)
     if notice:
         print(f"dashboard: note: {notice}", file=sys.stderr, flush=True)

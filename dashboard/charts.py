@@ -76,13 +76,13 @@ def timeseries(runs: dict[str, pd.DataFrame], firms: list[str], horizon: int,
     `markers` are lever changes per run, (week, words), drawn as vertical lines on the focal firm's lines.
     """
     rows = -(-len(PANELS) // COLUMNS)
-    width, height = 100 / COLUMNS, 88 / rows
+    width, height = 100 / COLUMNS, 92 / rows
     grids, xs, ys, titles, series = [], [], [], [], []
     for i, (column, (title, _, template, _)) in enumerate(PANELS.items()):
         row, col = divmod(i, COLUMNS)
         grids.append({"left": f"{col * width + 0.5:.1f}%", "width": f"{width - 2:.1f}%", "containLabel": True,
-                      "top": f"{10 + row * height + 5:.1f}%", "height": f"{height - 11:.1f}%"})
-        titles.append({"text": title, "left": f"{col * width + 0.5:.1f}%", "top": f"{10 + row * height:.1f}%",
+                      "top": f"{7 + row * height + 5:.1f}%", "height": f"{height - 11:.1f}%"})
+        titles.append({"text": title, "left": f"{col * width + 0.5:.1f}%", "top": f"{7 + row * height:.1f}%",
                        "textStyle": {"fontSize": 13, "fontWeight": 600}})
         xs.append({"gridIndex": i, "type": "value", "min": 1, "max": max(horizon, 2), "minInterval": 1,
                    "name": "week" if row == rows - 1 else "", "nameLocation": "middle", "nameGap": 22,
@@ -151,7 +151,7 @@ def churn_reasons(runs: dict[str, pd.DataFrame], firms: list[str]) -> dict:
                "data": [0 if t.empty else int(t[f"churn_{reason}"].sum()) for _, t in bars]}
               for reason in CHURN_REASONS]
     return {"animation": False, "legend": {"bottom": 0, "textStyle": {"fontSize": 12}, "itemWidth": 14},
-            "grid": {"left": 8, "right": 24, "top": 28, "bottom": 56, "containLabel": True},
+            "grid": {"left": 8, "right": 24, "top": 28, "bottom": 76, "containLabel": True},
             "xAxis": {"type": "value", "name": "customers lost so far", "nameLocation": "middle", "nameGap": 24,
                       "axisLabel": TEXT},
             "yAxis": {"type": "category", "inverse": True, "data": [name for name, _ in bars], "axisLabel": TEXT},

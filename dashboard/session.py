@@ -137,7 +137,7 @@ class Frame:
     sample: network_view.Sample
     runs: dict[str, RunView]
     customers: int  # the market's size, as built
-    staff: dict[str, int]  # each firm's posts after the warm-up (steady state), in strategy A
+    staff: dict[str, int]  # each firm's posts after the warm-up (steady state), the fewest of the runs
 
     @property
     def compare(self) -> bool:
@@ -159,7 +159,8 @@ class Session:
             while model.week < model.cfg.run.burn_in:
                 model.step()
         first = next(iter(self.models.values()))
-        self.staff = staff(first)
+        each = [staff(model) for model in self.models.values()]
+        self.staff = {name: min(posts[name] for posts in each) for name in each[0]}  # the smallest of the runs
         self.sample = network_view.sample(first.graph, sample_size, market.seed)
         self.changes: dict[str, list[events.Change]] = {label: [] for label in strategies}
         self._lock = threading.Lock()

@@ -516,3 +516,17 @@ def test_a_bad_export_is_one_line_exit_2_and_writes_nothing(args, message, tmp_p
     err = capsys.readouterr().err
     assert stop.value.code == 2 and err.count("\n") == 1 and message in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lever_changed_live_shows_its_cumulative_cash_difference_from_that_week():
+    session = Session(SMALL, {label: default_levers(compose(SMALL)) for label in "AB"})
+    session.step(5)
+    session.set_lever(["B"], "firm", "empathy", 0.95)
+    session.step(15)
+    frame = session.frame()
+    weekly = {label: view.weekly for label, view in frame.runs.items()}
+    gap = [v for _, v in charts.profit_gap(weekly, "Focal", frame.horizon)["series"][0]["data"]]
+    assert gap[:5] == [0] * 5 and any(v != 0 for v in gap[5:])  # the same market until the change in week 6
+    mark = charts.profit_gap(weekly, "Focal", frame.horizon)["series"][0].get("markPoint")
+    week = charts.payback(gap)
+    assert (mark is None) == (week is None) and (week is None or week > 5)
