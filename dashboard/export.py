@@ -99,8 +99,8 @@ def build(name: str, seeds: int = SEEDS, n_jobs: int = -1, extra: Settings | Non
                                    for seed, point in jobs)
     runs = {key(seed, point): run for (seed, point), run in zip(jobs, done, strict=True)}
     cfg = compose(Market(preset.scenario), settings=extra)
-    first = runs[key(0, grid[0])]
-    firms = list(first.staff)
+    firms = list(runs[key(0, grid[0])].staff)
+    fewest = {firm: min(run.staff[firm] for run in runs.values()) for firm in firms}
     focal, horizon = firms[0], cfg.run.steps
     verdicts = {f"{key(seed, p)}|{key(seed, q)}": events.verdict({"A": runs[key(seed, p)].table,
                                                                   "B": runs[key(seed, q)].table}, focal, kpis.CURRENCY)
@@ -110,7 +110,7 @@ def build(name: str, seeds: int = SEEDS, n_jobs: int = -1, extra: Settings | Non
     return {
         "lesson": name, "title": preset.title, "scenario": preset.scenario, "customers": cfg.market.customers,
         "horizon": horizon, "burn_in": cfg.run.burn_in, "currency": kpis.CURRENCY, "firms": firms,
-        "staff_note": small_staff(first.staff), "situation": situation, "question": question,
+        "staff_note": small_staff(fewest), "situation": situation, "question": question,
         "axes": [{"title": axis.title, "labels": axis.labels} for axis in preset.grid],
         "seeds": list(range(seeds)), "start": {label: list(preset.start[label]) for label in "AB"},
         "kpis": [kpis.KPIS[k][0] for k in kpis.KPIS], "reasons": list(CHURN_REASONS),
