@@ -1,4 +1,7 @@
-"""`python -m dashboard`: serve the live dashboard on this machine and print its address."""
+"""`python -m dashboard`: serve the live dashboard on this machine and print its address.
+
+`python -m dashboard export --preset <lesson> --out page.html` writes a lesson as one offline page instead.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,14 @@ import os
 import socket
 import sys
 
-from dashboard import assets
+from dashboard import assets, export
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument told in one line (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def port_number(text: str) -> int:
@@ -19,11 +29,19 @@ def port_number(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Check the address is free, make sure the page's front-end files are at hand, then run `solara run`."""
-    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    parser = Parser(prog="python -m dashboard", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=port_number, default=8765, help="port to listen on (default 8765)")
     parser.add_argument("--open", action="store_true", help="also open the page in a browser")
+    commands = parser.add_subparsers(dest="command", metavar="export", parser_class=Parser)
+    exporter = commands.add_parser("export", help="write a lesson as one self-contained offline HTML page",
+                                   description=export.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_arguments(exporter)
     args = parser.parse_args(argv)
+    if args.command == "export":
+        export.run(args, exporter)
+        return
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: a closed port is free
         try:
@@ -33,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
                            "choose another with --port\n")
     env = dict(os.environ)
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # a classroom page does not report usage
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "false")  # solara's corner banner covers the last chart's axis
     notice = assets.ensure(env)
     if notice:
         print(f"dashboard: note: {notice}", file=sys.stderr, flush=True)

@@ -35,6 +35,7 @@ from dashboard.session import (
     default_levers,
     firm_keys,
     scenarios,
+    small_staff,
     strategies_for,
 )
 from sim.config import PRICING_POLICIES, ConfigError, SimConfig
@@ -57,16 +58,17 @@ EVENTS_SHOWN = 12
 CSS = """
 .v-application { font-size: 16px; }
 .v-toolbar, .v-app-bar { background: #00695c !important; color: #fff !important; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(98px, 1fr)); gap: 8px; width: 100%; }
-.kpis.compare { grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); }
-.kpi-value .run { font-size: 13px; color: #78909c; margin: 0 3px 0 8px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(94px, 1fr)); gap: 6px; width: 100%; }
+.kpis.compare { grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); }
+.kpis.compare .kpi-value { font-size: 15px; } .kpis.compare .kpi-diff { font-size: 13px; }
+.kpi-value .run { font-size: 12px; color: #78909c; margin: 0 2px 0 6px; }
 .kpi-value .run:first-child { margin-left: 0; }
-.kpi { background: #fff; border-radius: 8px; padding: 6px 10px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
-.kpi-label { color: #546e7a; font-size: 13px; white-space: nowrap; }
-.kpi-value { font-size: 21px; font-weight: 600; color: #263238; white-space: nowrap; }
+.kpi { background: #fff; border-radius: 8px; padding: 4px 8px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
+.kpi-label { color: #546e7a; font-size: 12.5px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.kpi-value { font-size: 20px; font-weight: 600; color: #263238; white-space: nowrap; }
 .kpi-diff { font-size: 15px; font-weight: 600; }
 .kpi-diff.good { color: #2e7d32; } .kpi-diff.bad { color: #c62828; } .kpi-diff.same { color: #546e7a; }
-.week-counter { font-size: 30px; font-weight: 700; color: #263238; }
+.week-counter { font-size: 28px; font-weight: 700; color: #263238; line-height: 1.2; }
 .subtle { color: #607d8b; font-size: 14px; }
 .event-log li { margin-bottom: 6px; font-size: 15px; line-height: 1.35; }
 .tag { display: inline-block; border-radius: 4px; padding: 0 6px; margin-right: 6px; font-size: 12px;
@@ -78,8 +80,13 @@ CSS = """
 .brief { font-size: 14px; color: #37474f; line-height: 1.35; margin: 0; }
 .verdict { font-size: 16px; font-weight: 600; color: #1b5e20; background: #e8f5e9; padding: 8px 12px;
            border-radius: 6px; }
-.chart-timeseries { height: max(430px, calc(100vh - 300px)); }
-.chart-network, .chart-churn { height: 330px; }
+.fold { display: flex; flex-direction: column; gap: 6px; height: calc(100vh - 108px); min-height: 500px; }
+.fold > * { flex: 0 0 auto; }
+.fold > .main-chart { flex: 1 1 0; min-height: 300px; background: #fff; border-radius: 8px;
+                      box-shadow: 0 1px 3px rgba(0,0,0,.15); padding: 4px; }
+.main-chart .chart-timeseries { height: 100%; }
+.staff-note { color: #8d6e63; }
+.chart-network, .chart-churn, .chart-gap { height: 330px; }
 """
 
 
@@ -365,35 +372,42 @@ def markers(f: Frame) -> dict[str, list[tuple[int, str]]]:
 
 @solara.component
 def Dashboard(st: State, f: Frame) -> None:
-    """The main area: header, KPI tiles, KPI charts, network, churn reasons, event log and verdict."""
+    """The main area: header, KPI tiles and KPI charts in one screen; verdict, network, churn, profit gap, log below."""
     m, focal = st.market.value, f.firms[0]
     situation, question = story.brief(m.scenario)
     own = "the scenario's own size" if m.customers is None else "size set by hand"
-    with solara.Row(gap="24px", style={"align-items": "center"}):
-        solara.Text(f"Week {f.week} of {f.horizon}", classes=["week-counter"])
-        solara.Text(f"{m.scenario} · {f.customers:,} customers ({own}) · seed {m.seed} · KPIs of {focal}"
-                    + (f" ({' | '.join(f.runs)})" if f.compare else "") + f" · money in {kpis.CURRENCY}",
-                    classes=["subtle", "header"])
-    if situation:
-        with solara.Details("The situation and the question", expand=False):
-            solara.HTML(tag="p", unsafe_innerHTML=f"<b>Situation.</b> {html.escape(situation)}<br>"
-                                                  f"<b>Question.</b> {html.escape(question)}", classes=["brief"])
-    solara.ProgressLinear(100 * f.week / max(f.horizon, 1), color=charts.FIRM_COLOURS[0])
-    with solara.Div(classes=["kpis", "compare"] if f.compare else ["kpis"]):
-        for kpi in kpis.KPIS:
-            solara.HTML(tag="div", unsafe_innerHTML=tile(kpi, f), classes=["kpi", f"kpi-{kpi}"])
-    if f.compare and (text := events.verdict({run: v.table for run, v in f.runs.items()}, focal, kpis.CURRENCY)):
-        solara.Text(text, classes=["verdict"])
     weekly = {run: view.weekly for run, view in f.runs.items()}
-    with solara.Card(margin=0):
-        Chart(charts.timeseries(weekly, f.firms, f.horizon, markers(f)), "timeseries")
+    with solara.Div(classes=["fold"]):
+        with solara.Row(gap="20px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Text(f"Week {f.week} of {f.horizon}", classes=["week-counter"])
+            solara.Text(f"{m.scenario} · {f.customers:,} customers ({own}) · seed {m.seed} · KPIs of {focal}"
+                        + (f" ({' | '.join(f.runs)})" if f.compare else "") + f" · money in {kpis.CURRENCY}",
+                        classes=["subtle", "header"])
+            if note := small_staff(f.staff):
+                solara.Text(note, classes=["subtle", "staff-note"])
+        if situation:
+            with solara.Details("The situation and the question", expand=False):
+                solara.HTML(tag="p", unsafe_innerHTML=f"<b>Situation.</b> {html.escape(situation)}<br>"
+                                                      f"<b>Question.</b> {html.escape(question)}", classes=["brief"])
+        solara.ProgressLinear(100 * f.week / max(f.horizon, 1), color=charts.FIRM_COLOURS[0])
+        with solara.Div(classes=["kpis", "compare"] if f.compare else ["kpis"]):
+            for kpi in kpis.KPIS:
+                solara.HTML(tag="div", unsafe_innerHTML=tile(kpi, f), classes=["kpi", f"kpi-{kpi}"])
+        with solara.Div(classes=["main-chart"]):
+            Chart(charts.timeseries(weekly, f.firms, f.horizon, markers(f)), "timeseries")
+    with solara.Row(gap="12px", style={"align-items": "center"}):
         solara.FileDownload(lambda: charts.csv(weekly).encode(), filename=f"{m.scenario}-week{f.week}.csv",
                             label="Chart data (CSV)")
-    with solara.Columns([3, 2]):
+        if f.compare and (text := events.verdict({run: v.table for run, v in f.runs.items()}, focal, kpis.CURRENCY)):
+            solara.Text(text, classes=["verdict"])
+    with solara.Columns([3, 2, 2] if f.compare else [3, 2]):
         with solara.Card("Word-of-mouth network", margin=0):
             Chart(charts.network(f.sample, {run: v.nodes for run, v in f.runs.items()}, f.firms), "network")
-        with solara.Card("Why customers left (so far), in their words", margin=0):
+        with solara.Card("Why customers left, in their words", margin=0):
             Chart(charts.churn_reasons({run: v.table for run, v in f.runs.items()}, f.firms), "churn")
+        if f.compare:
+            with solara.Card(f"Profit, cumulative: each − A ({kpis.CURRENCY})", margin=0):
+                Chart(charts.profit_gap(weekly, focal, f.horizon), "gap")
     with solara.Card("What is happening", margin=0):
         with solara.Columns([1] * len(f.runs)):
             for run in f.runs:

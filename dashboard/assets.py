@@ -39,7 +39,7 @@ PAGE_FILES = {  # package name -> the files of it the page loads, relative to th
                         rf"|{FONT})",
     "requirejs": r"require\.js",
     "font-awesome": rf"css/font-awesome\.min\.css|fonts/{FONT}",
-    "echarts": r"dist/echarts\.js",
+    "echarts": r"dist/echarts(?:\.min)?\.js",  # the page loads echarts.js; an exported page inlines .min.js
 }
 
 

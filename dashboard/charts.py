@@ -41,6 +41,8 @@ SYMBOLS = {network_view.PROMOTER: "triangle", network_view.PASSIVE: "circle", ne
 COLUMNS = 4
 TOOLBOX = {"right": 8, "top": 0, "itemSize": 16, "feature": {"saveAsImage": {"title": "Save as PNG", "pixelRatio": 2}}}
 TEXT = {"fontSize": 13}
+PAYBACK_MARK = {"symbol": "pin", "symbolSize": 34, "animation": False,
+                "label": {"formatter": "{b}", "fontSize": 11, "position": "top", "distance": 4}}
 
 
 def firm_colour(index: int) -> str:
@@ -61,6 +63,12 @@ def _round(values: pd.Series, decimals: int) -> list:
     return [None if not np.isfinite(v) else round(float(v), decimals) for v in values]
 
 
+def panel_values(weekly: pd.DataFrame, firm: str, column: str) -> list:
+    """A firm's weekly values of one panel as drawn (scaled, rounded), from week 1 on."""
+    _, scale, _, decimals = PANELS[column]
+    return _round(weekly.loc[weekly["firm"] == firm, column] * scale, decimals)
+
+
 def timeseries(runs: dict[str, pd.DataFrame], firms: list[str], horizon: int,
                markers: dict[str, list[tuple[int, str]]] | None = None) -> dict:
     """Eight panels of weekly KPIs (from `kpis.weekly`), a line per firm and run, in one ECharts option.
@@ -68,13 +76,13 @@ def timeseries(runs: dict[str, pd.DataFrame], firms: list[str], horizon: int,
     `markers` are lever changes per run, (week, words), drawn as vertical lines on the focal firm's lines.
     """
     rows = -(-len(PANELS) // COLUMNS)
-    width, height = 100 / COLUMNS, 88 / rows
+    width, height = 100 / COLUMNS, 92 / rows
     grids, xs, ys, titles, series = [], [], [], [], []
-    for i, (column, (title, scale, template, decimals)) in enumerate(PANELS.items()):
+    for i, (column, (title, _, template, _)) in enumerate(PANELS.items()):
         row, col = divmod(i, COLUMNS)
         grids.append({"left": f"{col * width + 0.5:.1f}%", "width": f"{width - 2:.1f}%", "containLabel": True,
-                      "top": f"{10 + row * height + 5:.1f}%", "height": f"{height - 11:.1f}%"})
-        titles.append({"text": title, "left": f"{col * width + 0.5:.1f}%", "top": f"{10 + row * height:.1f}%",
+                      "top": f"{7 + row * height + 5:.1f}%", "height": f"{height - 11:.1f}%"})
+        titles.append({"text": title, "left": f"{col * width + 0.5:.1f}%", "top": f"{7 + row * height:.1f}%",
                        "textStyle": {"fontSize": 13, "fontWeight": 600}})
         xs.append({"gridIndex": i, "type": "value", "min": 1, "max": max(horizon, 2), "minInterval": 1,
                    "name": "week" if row == rows - 1 else "", "nameLocation": "middle", "nameGap": 22,
@@ -83,12 +91,11 @@ def timeseries(runs: dict[str, pd.DataFrame], firms: list[str], horizon: int,
                    "axisLabel": {**TEXT, "formatter": template}, "splitNumber": 4})
         for label, weekly in runs.items():
             for f, name in enumerate(firms):
-                t = weekly[weekly["firm"] == name]
-                line = {"type": "line", "name": name, "xAxisIndex": i, "yAxisIndex": i, "showSymbol": len(t) == 1,
-                        "symbolSize": 6, "animation": False, "color": firm_colour(f),
+                values = panel_values(weekly, name, column)
+                line = {"type": "line", "id": f"{column}|{label}|{f}", "name": name, "xAxisIndex": i, "yAxisIndex": i,
+                        "showSymbol": len(values) == 1, "symbolSize": 6, "animation": False, "color": firm_colour(f),
                         "lineStyle": {"width": 2.6 if f == 0 else 1.5, "type": LINE_STYLES[label]},
-                        "data": [list(p) for p in zip((t["step"] + 1).tolist(), _round(t[column] * scale, decimals),
-                                                      strict=True)]}
+                        "data": [[w, v] for w, v in enumerate(values, start=1)]}
                 if f == 0 and markers and markers.get(label):
                     line["markLine"] = {"symbol": "none", "silent": True, "animation": False,
                                         "lineStyle": {"color": "#455a64", "type": LINE_STYLES[label], "width": 1},
@@ -103,6 +110,38 @@ def timeseries(runs: dict[str, pd.DataFrame], firms: list[str], horizon: int,
             "series": series, "tooltip": {"trigger": "axis", "textStyle": TEXT}, "toolbox": TOOLBOX}
 
 
+def payback(gap: list[float]) -> int | None:
+    """The first week (1-based) in which a cumulative profit gap is above zero: B has paid back; None if never."""
+    return next((week for week, value in enumerate(gap, start=1) if value is not None and value > 0), None)
+
+
+def profit_gap(runs: dict[str, pd.DataFrame], focal: str, horizon: int) -> dict:
+    """The focal firm's profit to date of each run minus A's, week by week, with its payback week marked.
+
+    The runs share the seed, so before a lever changes the gap is exactly zero; after it, the gap
+    is what the change has earned so far (cumulative), and payback is the first week it is positive.
+    """
+    base = runs["A"][runs["A"]["firm"] == focal]["profit_to_date"].to_numpy()
+    series = []
+    for label, weekly in list(runs.items())[1:]:
+        own = weekly[weekly["firm"] == focal]["profit_to_date"].to_numpy()
+        gap = _round(pd.Series(own[:len(base)] - base[:len(own)]), 0)
+        week = payback(gap)
+        line = {"type": "line", "id": f"gap|{label}", "name": f"{label} − A", "showSymbol": False, "animation": False,
+                "color": FIRM_COLOURS[0], "lineStyle": {"width": 2.4, "type": LINE_STYLES[label]},
+                "data": [[w, v] for w, v in enumerate(gap, start=1)]}
+        if week is not None:
+            line["markPoint"] = {**PAYBACK_MARK, "data": [{"name": f"{label} pays back: week {week}",
+                                                           "coord": [week, gap[week - 1]]}]}
+        series.append(line)
+    return {"animation": False, "legend": {"top": 0, "textStyle": TEXT},
+            "grid": {"left": 8, "right": 24, "top": 34, "bottom": 30, "containLabel": True},
+            "xAxis": {"type": "value", "min": 1, "max": max(horizon, 2), "name": "week", "nameLocation": "middle",
+                      "nameGap": 22, "axisLabel": TEXT},
+            "yAxis": {"type": "value", "axisLabel": {**TEXT, "formatter": CURRENCY + "{value}"}},
+            "series": series, "tooltip": {"trigger": "axis", "textStyle": TEXT}, "toolbox": TOOLBOX}
+
+
 def churn_reasons(runs: dict[str, pd.DataFrame], firms: list[str]) -> dict:
     """Customers lost so far per firm (and run), stacked by the customer's reason for leaving."""
     bars = [(f"{name} ({label})" if len(runs) > 1 else name, table[table["firm"] == name])
@@ -112,7 +151,7 @@ def churn_reasons(runs: dict[str, pd.DataFrame], firms: list[str]) -> dict:
                "data": [0 if t.empty else int(t[f"churn_{reason}"].sum()) for _, t in bars]}
               for reason in CHURN_REASONS]
     return {"animation": False, "legend": {"bottom": 0, "textStyle": {"fontSize": 12}, "itemWidth": 14},
-            "grid": {"left": 8, "right": 24, "top": 28, "bottom": 56, "containLabel": True},
+            "grid": {"left": 8, "right": 24, "top": 28, "bottom": 76, "containLabel": True},
             "xAxis": {"type": "value", "name": "customers lost so far", "nameLocation": "middle", "nameGap": 24,
                       "axisLabel": TEXT},
             "yAxis": {"type": "category", "inverse": True, "data": [name for name, _ in bars], "axisLabel": TEXT},

@@ -19,7 +19,7 @@ KPIS = {  # column -> (label, how to show a value, how to show a difference)
     "market_share": ("Market share", "{:.1%}", "{:+.1f} pts"),
     "retention": ("Retention / yr", "{:.0%}", "{:+.0f} pts"),
     "nps": ("NPS", "{:+.0f}", "{:+.0f}"),
-    "cltv": ("CLTV / customer", CURRENCY + "{:,.0f}", "{:+,.0f} " + CURRENCY),
+    "cltv": ("CLTV", CURRENCY + "{:,.0f}", "{:+,.0f} " + CURRENCY),
     "employees": ("Employees", "{:,.0f}", "{:+,.0f}"),
     "engagement": ("Engagement", "{:.2f}", "{:+.2f}"),
     "burnout": ("Burnout", "{:.2f}", "{:+.2f}"),

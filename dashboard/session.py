@@ -15,18 +15,21 @@ import copy
 import threading
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from dashboard import events, kpis, network_view
 from sim.app import CONFIG_DIR, load_config
 from sim.choice import weekly_discount
 from sim.config import SimConfig, all_firms, check_value
+from sim.employees import CLOSED
 from sim.model import EmpathyMarket
 
 DEFAULT_SCENARIO = "default"
 FOCAL_LEVERS = ("empathy", "automation", "bot_handover", "price")
 COMPETITOR_LEVERS = ("empathy", "automation", "price")
 RUN_LABELS = ("A", "B", "C", "D")
+MIN_STAFF = 5  # below this many posts a firm's workforce charts move a whole person at a time
 ARRAY_OF = {"price": "base_price"}  # a live price change moves the firm's list price, policies act on it
 
 Levers = dict[str, dict[str, float]]  # firm's config key ("firm", "competitors.big_box") -> lever -> value
@@ -93,6 +96,26 @@ def set_lever(model: EmpathyMarket, key: str, lever: str, value: float) -> None:
     getattr(model.firms, ARRAY_OF.get(lever, lever))[index] = value
 
 
+def staff(model: EmpathyMarket) -> dict[str, int]:
+    """Each firm's posts (filled or vacant) now: after the warm-up, the staff it runs at steady state."""
+    w = model.workforce
+    posts = np.bincount(w.firm[w.status != CLOSED], minlength=model.firms.n)
+    return dict(zip(model.firms.names, posts.tolist(), strict=True))
+
+
+def small_staff(posts: dict[str, int]) -> str:
+    """The header's warning on firms too small for readable workforce charts ("" when none is).
+
+    With fewer than `MIN_STAFF` people one quit moves engagement and burnout by a fifth or more and
+    the headcount by a whole step, so those charts tell a few people's story, not a workforce's.
+    """
+    few = [f"{name} has {n}" for name, n in posts.items() if n < MIN_STAFF]
+    if not few:
+        return ""
+    return (f"few staff: {', '.join(few)} after the warm-up (under {MIN_STAFF}, as the scenario sizes it), so its "
+            "employees, engagement and burnout move a whole person at a time")
+
+
 @dataclass(frozen=True, eq=False)
 class RunView:
     """One model's state at a moment: its table, weekly KPIs, sampled network and event log."""
@@ -114,6 +137,7 @@ class Frame:
     sample: network_view.Sample
     runs: dict[str, RunView]
     customers: int  # the market's size, as built
+    staff: dict[str, int]  # each firm's posts after the warm-up (steady state), the fewest of the runs
 
     @property
     def compare(self) -> bool:
@@ -135,6 +159,8 @@ class Session:
             while model.week < model.cfg.run.burn_in:
                 model.step()
         first = next(iter(self.models.values()))
+        each = [staff(model) for model in self.models.values()]
+        self.staff = {name: min(posts[name] for posts in each) for name in each[0]}  # the smallest of the runs
         self.sample = network_view.sample(first.graph, sample_size, market.seed)
         self.changes: dict[str, list[events.Change]] = {label: [] for label in strategies}
         self._lock = threading.Lock()
@@ -180,7 +206,7 @@ class Session:
             runs = {label: self._view(model, self.changes[label]) for label, model in self.models.items()}
             first = next(iter(self.models.values()))
             return Frame(week=self.week, horizon=self.horizon, firms=first.firms.names, sample=self.sample, runs=runs,
-                         customers=first.cfg.market.customers)
+                         customers=first.cfg.market.customers, staff=self.staff)
 
     def _view(self, model: EmpathyMarket, changes: list[events.Change]) -> RunView:
         table = model.recorder.table()

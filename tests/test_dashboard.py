@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from dashboard import __main__ as cli
-from dashboard import app, assets, charts, events, kpis, network_view, story
+from dashboard import app, assets, charts, events, export, kpis, network_view, story
 from dashboard.session import Market, Session, compose, default_levers, firm_keys, scenarios, set_lever
 from sim import metrics
 from sim.app import CONFIG_DIR
@@ -452,3 +453,80 @@ def test_a_slider_dragged_within_a_week_is_told_as_one_change():
     told = [e.text for e in session.frame().runs["A"].events if e.kind == "strategy"]
     assert told == ["Week 1: you raised automation from 0.20 to 0.40 at Focal.",
                     "Week 1: you cut bot hand-over from 0.50 to 0.00 at Focal."]
+
+
+# --- the exported lesson page ------------------------------------------------------------------
+
+TINY = {"market.customers": "400", "run.steps": "30", "run.burn_in": "4"}  # reaches the bakery's incident (week 26)
+
+
+def test_each_lessons_strategies_are_points_of_its_grid():
+    for name, preset in story.PRESETS.items():
+        assert len(export.points(preset)) == np.prod([len(axis.choices) for axis in preset.grid]) <= 15, name
+        for label in "AB":
+            made = {f"firm.{k}": repr(float(v)) for k, v in preset.levers[label].items()}
+            made |= preset.settings.get(label, {})
+            assert export.settings_of(preset, preset.start[label]) == made, (name, label)
+
+
+def test_an_exported_lesson_holds_every_run_and_every_ordered_verdict_and_its_charts_draw_its_data():
+    data = export.build("incident", seeds=1, n_jobs=1, extra=TINY)
+    assert len(data["runs"]) == 10 and len(data["verdicts"]) == 10 * 9
+    assert data["horizon"] == 30 and data["customers"] == 400 and data["firms"] == ["Bakery", "Supermarket"]
+    a, b = data["runs"]["0:0-0"], data["runs"]["0:4-0"]  # the preset's A (empathy 0.1) and B (0.9), incident on
+    for series in data["charts"]["timeseries"]["series"]:  # the page refills these from the runs' data
+        column, label, firm = series["id"].split("|")
+        assert [v for _, v in series["data"]] == {"A": a, "B": b}[label]["kpi"][column][int(firm)]
+    assert len(a["kpi"]["profit_to_date"][0]) == 30
+    kinds = {k: {kind for kind, _, _ in data["runs"][k]["events"]} for k in ("0:0-0", "0:0-1")}
+    assert "incident" in kinds["0:0-0"] and "incident" not in kinds["0:0-1"]  # on / off
+    forward, back = data["verdicts"]["0:0-0|0:4-0"], data["verdicts"]["0:4-0|0:0-0"]
+    winner = "B" if "strategy B beat strategy A" in forward else "A"
+    assert f"strategy {'A' if winner == 'B' else 'B'} beat strategy {winner}" in back
+    lost = sum(sum(a["churn"][r]) for r in data["reasons"])
+    assert lost > 0 and len(a["tiles"]) == len(kpis.KPIS)
+    page = export.page(data | {"title": "<i>"}, "/*echarts*/")
+    assert page.count("</script>") == 3 and "<title>Empathy market: &lt;i&gt;</title>" in page
+    assert json.loads(page.split('id="data">')[1].split("</script>")[0])["verdicts"][
+        "0:0-0|0:4-0"] == forward
+
+
+def test_the_profit_gap_is_cumulative_b_minus_a_with_its_payback_week_marked():
+    weekly = {label: pd.DataFrame({"step": range(6), "firm": "Focal", "profit_to_date": profit})
+              for label, profit in (("A", [0, 10, 20, 30, 40, 50]), ("B", [0, 5, 15, 31, 45, 60]))}
+    option = charts.profit_gap(weekly, "Focal", 6)
+    line = option["series"][0]
+    assert [v for _, v in line["data"]] == [0, -5, -5, 1, 5, 10]
+    assert line["markPoint"]["data"] == [{"name": "B pays back: week 4", "coord": [4, 1]}]
+    assert charts.payback([0, -3, 0, -1]) is None
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--preset", "nope", "--out", "x.html"], "argument --preset: invalid choice: 'nope'"),
+    (["--preset", "incident", "--out", "missing/x.html"], "--out=missing/x.html: the folder missing does not exist"),
+    (["--preset", "incident", "--out", "."], "--out=. is a folder: give a file name"),
+    (["--preset", "incident", "--out", "x.html", "--seeds", "0"], "--seeds=0 is not allowed: give a whole"),
+    (["--preset", "incident", "--out", "x.html", "--weeks", "-3"], "--weeks=-3 is not allowed"),
+    (["--preset", "incident"], "the following arguments are required: --out"),
+])
+def test_a_bad_export_is_one_line_exit_2_and_writes_nothing(args, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["export", *args])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and message in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lever_changed_live_shows_its_cumulative_cash_difference_from_that_week():
+    session = Session(SMALL, {label: default_levers(compose(SMALL)) for label in "AB"})
+    session.step(5)
+    session.set_lever(["B"], "firm", "empathy", 0.95)
+    session.step(15)
+    frame = session.frame()
+    weekly = {label: view.weekly for label, view in frame.runs.items()}
+    gap = [v for _, v in charts.profit_gap(weekly, "Focal", frame.horizon)["series"][0]["data"]]
+    assert gap[:5] == [0] * 5 and any(v != 0 for v in gap[5:])  # the same market until the change in week 6
+    mark = charts.profit_gap(weekly, "Focal", frame.horizon)["series"][0].get("markPoint")
+    week = charts.payback(gap)
+    assert (mark is None) == (week is None) and (week is None or week > 5)
