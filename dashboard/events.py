@@ -253,12 +253,13 @@ NOTE = re.compile(r"week (\d+): (.*)", re.DOTALL)
 LEVEL = re.compile(r"(?:price from [\d.]+ to|automation to) ([\d.]+)")
 
 
-def adaptation_notes(notes: list[str], firms: list[str], burn_in: int = 0, last_step: int | None = None,
+def adaptation_notes(notes: list[str], firms: list[str], last_step: int | None = None,
                      start: dict[tuple[str, str], float] | None = None) -> list[Event]:
     """The model's notes on adaptive competitors ("week 13: BigBox cut its price ..."), as events.
 
-    A note written after week w describes a change in force from table step w - burn_in on; one in
-    force only after `last_step` is not told. A note is told when its lever has moved `MATERIAL`
+    A note written after calendar week w (the model counts weeks from the end of its warm-up; notes of
+    the warm-up have negative weeks and are not told) describes a change in force from table step w
+    on; one in force only after `last_step` is not told. A note is told when its lever has moved `MATERIAL`
     since it was last told (from `start`, (firm, "price"/"automation") -> level at the first step).
     """
     out, told = [], dict(start or {})
@@ -266,7 +267,7 @@ def adaptation_notes(notes: list[str], firms: list[str], burn_in: int = 0, last_
         match = NOTE.match(note)
         if not match:
             continue
-        step, text = int(match.group(1)) - burn_in, match.group(2)
+        step, text = int(match.group(1)), match.group(2)
         if step < 0 or (last_step is not None and step > last_step):
             continue
         firm = next((f for f in sorted(firms, key=len, reverse=True) if text.startswith(f + " ")), "")
@@ -338,7 +339,7 @@ def staff_shortages(table: pd.DataFrame, load: float = 1.0, vacant: float = 0.1,
     return out
 
 
-def explain(table: pd.DataFrame, notes: list[str] | tuple[str, ...] = (), burn_in: int = 0,
+def explain(table: pd.DataFrame, notes: list[str] | tuple[str, ...] = (),
             changes: list[Change] | tuple[Change, ...] = (), incidents: list[Incident] | tuple[Incident, ...] = ()
             ) -> list[Event]:
     """Every event, in time order; a change already told (on the page, or in a note) is told once."""
@@ -347,7 +348,7 @@ def explain(table: pd.DataFrame, notes: list[str] | tuple[str, ...] = (), burn_i
     last = int(table["step"].max())
     firms = _firms(table)
     start = {(f, lever): float(t[lever].iloc[0]) for f, t in firms.items() for lever in ("price", "automation")}
-    adapted = adaptation_notes(list(notes), list(firms), burn_in, last, start)
+    adapted = adaptation_notes(list(notes), list(firms), last, start)
     told = {(c.step, c.firm, c.lever) for c in changes}
     noted = {(e.step, e.firm) for e in adapted}
     found = adapted + page_changes([c for c in changes if c.step <= last])
@@ -359,7 +360,8 @@ def explain(table: pd.DataFrame, notes: list[str] | tuple[str, ...] = (), burn_i
 
 COST_WORDS = {"cost_goods": "goods", "cost_wages": "wages", "cost_empathy_programme": "empathy training",
               "cost_automation": "bots", "cost_advertising": "advertising", "cost_hiring": "hiring",
-              "cost_referral_bonus": "referral bonuses", "cost_fixed": "fixed costs"}
+              "cost_referral_bonus": "referral bonuses", "cost_fixed": "fixed costs",
+              "cost_one_off": "one-off costs of a change"}
 
 
 def verdict(tables: dict[str, pd.DataFrame], focal: str, currency: str = "€") -> str:

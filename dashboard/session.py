@@ -214,14 +214,14 @@ class Session:
             table=table,
             weekly=kpis.weekly(table, weekly_discount(model.cfg)),
             nodes=network_view.observe(model, self.sample),
-            events=events.explain(table, model.notes, model.cfg.run.burn_in, changes, incidents(model.cfg)),
+            events=events.explain(table, model.notes, changes, incidents(model.cfg)),
             levers=running_levers(model),
         )
 
 
 def incidents(cfg: SimConfig) -> list[events.Incident]:
     """The incidents the config schedules, in table steps (the model counts its warm-up too)."""
-    return [events.Incident(f.name, f.incident_week - cfg.run.burn_in, f.incident_weeks, f.incident_failure_rate)
+    return [events.Incident(f.name, f.incident_week, f.incident_weeks, f.incident_failure_rate)  # calendar weeks
             for f in all_firms(cfg) if f.incident_week is not None and f.incident_failure_rate > 0]
 
 
