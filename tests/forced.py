@@ -27,17 +27,19 @@ class _Bits:
 class Forced:
     """A stand-in for `numpy.random.Generator`: `shocks` returns `rows`; random/normal/geometric return the queues.
 
-    `rows` are the (k, n) customer shocks as uniforms in [0, 1); `random`, `normal` and `geometric`
-    hold the values the corresponding Generator methods return, in call order.
+    `rows` are the (k, n) customer shocks as uniforms in [0, 1); `random`, `normal`, `geometric` and
+    `integers` hold the values the corresponding Generator methods return, in call order.
     """
 
     def __init__(self, rows: list[list[float]] | None = None, random: list[float] | None = None,
-                 normal: list[float] | None = None, geometric: list[int] | None = None) -> None:
+                 normal: list[float] | None = None, geometric: list[int] | None = None,
+                 integers: list[int] | None = None) -> None:
         flat = u32(*np.ravel(rows)) if rows is not None else np.zeros(0, np.uint32)
         if len(flat) % 2:
             flat = np.append(flat, np.uint32(0))
         self.bit_generator = _Bits(flat.view(np.uint64))
         self._random, self._normal, self._geometric = list(random or []), list(normal or []), list(geometric or [])
+        self._integers = list(integers or [])
 
     @staticmethod
     def _take(queue: list, n: int) -> np.ndarray:
@@ -51,7 +53,12 @@ class Forced:
         return self._take(self._normal, n).astype(float)
 
     def geometric(self, p: float, n: int) -> np.ndarray:
+        self.geometric_p = p
         return self._take(self._geometric, n).astype(np.int64)
+
+    def integers(self, low: int, high: int, n: int) -> np.ndarray:
+        self.integers_range = (low, high)
+        return self._take(self._integers, n).astype(np.int64)
 
 
 def customers(need: list[float], firm: list[int], firms: int = 1, **state: list[float]) -> cu.Customers:
