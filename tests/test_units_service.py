@@ -155,3 +155,21 @@ def test_serve_counts_every_outcome_per_firm():
     assert c.last_event[:4].tolist() == [cu.EVENT_NONE, cu.EVENT_BOT_FRUSTRATION, cu.EVENT_RECOVERED,
                                          cu.EVENT_RECOVERED]
     assert c.value.tolist() == pytest.approx([3.0, 6.0, 4.0, 4.0, 0.0])
+
+
+def test_serve_fails_unstaffed_encounters_rates_at_the_threshold_and_counts_every_firm():
+    """Firm 0: a routine bot rated exactly at the CSAT threshold (satisfied); firm 1: nobody works there; firm 2: no
+    customers. Counts are integers over all three firms."""
+    market = MarketConfig(visit_rate=1.0, contacts_per_visit=1.0, emotional_share=0.0)
+    b = BehaviourConfig(csat_threshold=0.75, expect_person=0.0)
+    firms = fm.create([FirmConfig(automation=1.0, bot_quality=0.75), FirmConfig(automation=0.0), FirmConfig()])
+    c = customers([0.0] * 2, [0, 1], firms=3)
+    w = workforce(1, firm=[2])
+    rng = Forced(rows=[[0.5, 0.5], [0, 0], [0.9, 0.9], [0, 0], [0, 0], [0, 0]])
+    enc = service.serve(c, firms, w, em.roster(w, 3), market, b, np.zeros(3), np.zeros(3),
+                        service.visit_tables(market), rng)
+    assert enc.visits.tolist() == [1, 1, 0] and enc.contacts.tolist() == [1, 1, 0]
+    assert enc.failed.tolist() == [0, 1, 0] and enc.satisfied.tolist() == [1, 0, 0]
+    assert c.last_event.tolist() == [cu.EVENT_NONE, cu.EVENT_FAILED]
+    for counts in (enc.visits, enc.contacts, enc.bot_contacts, enc.human_contacts, enc.encounters):
+        assert counts.dtype == np.int64
