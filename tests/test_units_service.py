@@ -92,7 +92,7 @@ def test_deliver_gives_each_server_its_quality_and_empathy_and_counts_each_slot_
     person_e = 0.8 * 0.9 * 0.75
     assert quality.tolist() == pytest.approx([person_q, person_q - 0.1, 0.75, 0.75 * 0.6, 0.0], abs=1e-6)
     assert empathy.tolist() == pytest.approx([person_e, person_e, 0, 0, 0], abs=1e-6)
-    assert quality.dtype == F32
+    assert quality.dtype == F32 and routine.dtype == emotional.dtype == np.int64
 
 
 def test_competence_and_service_factor():
@@ -173,3 +173,39 @@ def test_serve_fails_unstaffed_encounters_rates_at_the_threshold_and_counts_ever
     assert c.last_event.tolist() == [cu.EVENT_NONE, cu.EVENT_FAILED]
     for counts in (enc.visits, enc.contacts, enc.bot_contacts, enc.human_contacts, enc.encounters):
         assert counts.dtype == np.int64
+
+
+def test_perceive_builds_attachment_with_empathy_met_and_rates_a_person_by_need():
+    """Attachment decays for every customer and grows by rate * need * empathy * (1 - a); a person is rated
+    (1 - need) q + need e^returns."""
+    c = customers([1.0, 0.5, 0.5, 0.5], [0, 0, 0, -1], attachment=[0.5, 0.0, 0.5, 0.0])
+    r = routing(server=[0, 0], emotional=[False, False], bot=[False, False], handed=[False, False], contacts=[1, 1])
+    b = BehaviourConfig(attachment_decay=0.1, attachment_rate=0.5, empathy_returns=1.0, learning_rate=0.0)
+    rating = service.perceive(c, r, np.zeros(4, np.int64), np.array([0.6, 0.6], F32), np.array([0.8, 0.4], F32),
+                              np.zeros(2, np.int8), np.zeros(1), b)
+    assert c.attachment.tolist() == pytest.approx([0.45 + 0.5 * 0.8 * 0.55, 0.1, 0.45, 0.0], abs=1e-6)
+    assert rating.tolist() == pytest.approx([0.8, 0.5], abs=1e-6)
+
+
+def test_recover_clips_quality_to_the_unit_interval_and_recovers_strictly_below_p():
+    b = BehaviourConfig(recovery_empathy=1.0, recovery_bonus=0.1, unrecovered_quality=0.5)
+    r = routing(server=[0, 0, 0], emotional=[True, True, False], bot=[False] * 3, handed=[False] * 3,
+                contacts=[1] * 3)
+    quality, empathy = np.array([0.95, 0.75, -0.05], F32), np.array([0.95, 0.25, 0.0], F32)
+    # customer 1: p = 0.75 + 0.5 (0.25 - 0.75) = 0.5 exactly, and its shock is exactly 0.5: not recovered
+    event = service.recover(r, quality, empathy, np.array([0.0, 0.5, 0.0], F32), nobody=9, b=b,
+                            u_recover=u32(0.5, 0.5, 0.0))
+    assert event.tolist() == [cu.EVENT_RECOVERED, cu.EVENT_FAILED, cu.EVENT_NONE] and event.dtype == np.int8
+    assert quality.tolist() == pytest.approx([1.0, 0.375, 0.0])
+
+
+def test_route_caps_the_emotional_chance_and_sends_each_firms_bot_to_its_own_slot():
+    market = MarketConfig(visit_rate=1.0, contacts_per_visit=1.0, emotional_share=0.5)
+    c = customers([0.5] * 2, [0, 1], firms=2)
+    firms = fm.create([FirmConfig(automation=0.0), FirmConfig(automation=1.0, bot_handover=0.0)])
+    w = workforce(1)
+    # two contacts each (Poisson(1): 0.8 -> 2); a failure rate of 0.7 makes p = 1, so the 0.97 shock is emotional
+    u = np.array([u32(0.8, 0.8), u32(0, 0), u32(0.97, 0.97), u32(0.5, 0.5), u32(0, 0)])
+    _, r = service.route(c, firms, em.roster(w, 2), w, service.visit_tables(market), market, np.array([0.7, 0.7]), u)
+    assert r.contacts.tolist() == [2, 2] and r.emotional.tolist() == [True, True]
+    assert r.server.tolist() == [0, w.n + 1]
