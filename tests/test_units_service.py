@@ -172,7 +172,7 @@ def test_serve_fails_unstaffed_encounters_rates_at_the_threshold_and_counts_ever
     assert enc.failed.tolist() == [0, 1, 0] and enc.satisfied.tolist() == [1, 0, 0]
     assert c.last_event.tolist() == [cu.EVENT_NONE, cu.EVENT_FAILED]
     for counts in (enc.visits, enc.contacts, enc.bot_contacts, enc.human_contacts, enc.encounters):
-        assert counts.dtype == np.int64
+        assert counts.dtype == np.int64 and counts.shape == (3,)
 
 
 def test_perceive_builds_attachment_with_empathy_met_and_rates_a_person_by_need():
