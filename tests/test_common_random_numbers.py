@@ -1,0 +1,67 @@
+"""Common random numbers: the same shocks whatever the strategy; one stream per process and week."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import acquisition, choice, rng, service, wom
+from sim.config import FirmConfig, MarketConfig, RunConfig, SimConfig, validate
+from sim.model import EmpathyMarket
+
+PROCESSES = {"choice": choice, "service": service, "wom": wom, "acquisition": acquisition}
+REAL_STEP = rng.Streams.step
+
+
+def config(**focal) -> SimConfig:
+    return validate(SimConfig(seed=11, run=RunConfig(steps=6, burn_in=2, progress=False),
+                              market=MarketConfig(customers=600), firm=FirmConfig(**focal),
+                              competitors={"rival": FirmConfig(name="Rival", price=0.9, automation=0.5)}))
+
+
+def record(monkeypatch, cfg: SimConfig) -> tuple[dict[str, list[np.ndarray]], list[tuple[str, int]]]:
+    """Run 8 weeks; keep every customer-level shock each process drew, and every stream the model asked for."""
+    drawn: dict[str, list[np.ndarray]] = {name: [] for name in PROCESSES}
+    asked: list[tuple[str, int]] = []
+    for name, module in PROCESSES.items():
+        def spy(gen, k, n, name=name):
+            u = rng.shocks(gen, k, n)
+            drawn[name].append(u.copy())
+            return u
+        monkeypatch.setattr(module, "shocks", spy)
+
+    def step(self, name, t):
+        asked.append((name, t))
+        return REAL_STEP(self, name, t)
+    monkeypatch.setattr(rng.Streams, "step", step)
+    m = EmpathyMarket(cfg)
+    m.run()
+    return drawn, asked
+
+
+def test_every_process_draws_the_same_shocks_under_two_strategies(monkeypatch):
+    cold, asked_cold = record(monkeypatch, config(empathy=0.1, automation=0.0, price=1.3, advertising=0.0))
+    warm, asked_warm = record(monkeypatch, config(empathy=0.9, automation=0.8, price=0.8, advertising=0.05))
+    for name in PROCESSES:
+        assert len(cold[name]) == len(warm[name]) == 8, name
+        for week, (a, b) in enumerate(zip(cold[name], warm[name], strict=True)):
+            assert np.array_equal(a, b), f"{name} week {week}"
+    assert asked_cold == asked_warm
+
+
+def test_one_stream_per_process_and_week(monkeypatch):
+    drawn, asked = record(monkeypatch, config())
+    weekly = [(name, t) for name, t in asked if t >= 0]
+    assert sorted(weekly) == sorted((name, t) for t in range(8)
+                                    for name in ("choice", "service", "workforce", "wom", "acquisition"))
+    # different processes, and different weeks of one process, never share shocks
+    first = {(name, t): drawn[name][t][0, :64].tobytes() for name in PROCESSES for t in range(8)}
+    assert len(set(first.values())) == len(first)
+
+
+def test_streams_are_keyed_by_seed_process_and_step():
+    s = rng.Streams(5)
+    a = s.step("service", 3).random(4)
+    assert np.array_equal(a, rng.Streams(5).step("service", 3).random(4))
+    others = [s.step("choice", 3), s.step("service", 4), rng.Streams(6).step("service", 3), s.setup("service")]
+    assert all(not np.array_equal(a, g.random(4)) for g in others)
+    assert np.array_equal(s.setup("graph").random(3), s.step("graph", -1).random(3))
