@@ -336,19 +336,20 @@ def adapted(chosen: dict[str, float], running: dict[str, float]) -> str:
 
 def tile(kpi: str, f: Frame) -> str:
     """One KPI tile of the focal firm: its value, or each run's and the gap of each to A."""
-    label = kpis.KPIS[kpi][0]
+    label = kpis.KPIS[kpi]
     values = {run: kpis.latest(view.weekly, f.firms[0]) for run, view in f.runs.items()}
     if not values["A"]:
         body = '<div class="kpi-value">–</div>'
     elif not f.compare:
-        body = f'<div class="kpi-value">{kpis.show(kpi, values["A"][kpi])}</div>'
+        body = f'<div class="kpi-value">{kpis.show(kpi, values["A"][kpi], f.currency)}</div>'
     else:
-        shown = "".join(f'<span class="run">{run}</span>{kpis.show(kpi, v[kpi])}' for run, v in values.items())
+        shown = "".join(f'<span class="run">{run}</span>{kpis.show(kpi, v[kpi], f.currency)}'
+                        for run, v in values.items())
         gaps = []
         for run in list(values)[1:]:
             gap = kpis.difference(values["A"], values[run])[kpi]
             mood = "same" if abs(gap) < 1e-12 else "good" if gap * BETTER.get(kpi, 1) > 0 else "bad"
-            gaps.append(f'<span class="{mood}">{run} − A: {kpis.show(kpi, gap, diff=True)}</span>')
+            gaps.append(f'<span class="{mood}">{run} − A: {kpis.show(kpi, gap, f.currency, diff=True)}</span>')
         body = f'<div class="kpi-value">{shown}</div><div class="kpi-diff">{" · ".join(gaps)}</div>'
     return f'<div class="kpi-label">{html.escape(label)}</div>{body}'
 
@@ -381,7 +382,7 @@ def Dashboard(st: State, f: Frame) -> None:
         with solara.Row(gap="20px", style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Text(f"Week {f.week} of {f.horizon}", classes=["week-counter"])
             solara.Text(f"{m.scenario} · {f.customers:,} customers ({own}) · seed {m.seed} · KPIs of {focal}"
-                        + (f" ({' | '.join(f.runs)})" if f.compare else "") + f" · money in {kpis.CURRENCY}",
+                        + (f" ({' | '.join(f.runs)})" if f.compare else "") + f" · money in {f.currency}",
                         classes=["subtle", "header"])
             if note := small_staff(f.staff):
                 solara.Text(note, classes=["subtle", "staff-note"])
@@ -394,11 +395,11 @@ def Dashboard(st: State, f: Frame) -> None:
             for kpi in kpis.KPIS:
                 solara.HTML(tag="div", unsafe_innerHTML=tile(kpi, f), classes=["kpi", f"kpi-{kpi}"])
         with solara.Div(classes=["main-chart"]):
-            Chart(charts.timeseries(weekly, f.firms, f.horizon, markers(f)), "timeseries")
+            Chart(charts.timeseries(weekly, f.firms, f.horizon, f.currency, markers(f)), "timeseries")
     with solara.Row(gap="12px", style={"align-items": "center"}):
         solara.FileDownload(lambda: charts.csv(weekly).encode(), filename=f"{m.scenario}-week{f.week}.csv",
                             label="Chart data (CSV)")
-        if f.compare and (text := events.verdict({run: v.table for run, v in f.runs.items()}, focal, kpis.CURRENCY)):
+        if f.compare and (text := events.verdict({run: v.table for run, v in f.runs.items()}, focal, f.currency)):
             solara.Text(text, classes=["verdict"])
     with solara.Columns([3, 2, 2] if f.compare else [3, 2]):
         with solara.Card("Word-of-mouth network", margin=0):
@@ -406,8 +407,8 @@ def Dashboard(st: State, f: Frame) -> None:
         with solara.Card("Why customers left, in their words", margin=0):
             Chart(charts.churn_reasons({run: v.table for run, v in f.runs.items()}, f.firms), "churn")
         if f.compare:
-            with solara.Card(f"Profit, cumulative: each − A ({kpis.CURRENCY})", margin=0):
-                Chart(charts.profit_gap(weekly, focal, f.horizon), "gap")
+            with solara.Card(f"Profit, cumulative: each − A ({f.currency})", margin=0):
+                Chart(charts.profit_gap(weekly, focal, f.horizon, f.currency), "gap")
     with solara.Card("What is happening", margin=0):
         with solara.Columns([1] * len(f.runs)):
             for run in f.runs:

@@ -14,8 +14,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from dashboard import network_view
-from dashboard.kpis import CURRENCY
+from dashboard import kpis, network_view
 from sim.customers import CHURN_REASONS
 
 FIRM_COLOURS = ("#00897b", "#8e24aa", "#f4511e", "#3949ab", "#6d4c41", "#c0ca33", "#d81b60", "#546e7a")
@@ -27,12 +26,12 @@ REASON_LABELS = {"indifference": "felt uncared for", "price": "found it too dear
                  "other": "moved away / no single reason"}
 LINE_STYLES = {"A": "solid", "B": [8, 4], "C": [2, 3], "D": [10, 3, 2, 3]}
 STYLE_WORDS = {"A": "solid", "B": "dashed", "C": "dotted", "D": "dash-dot"}
-PANELS = {  # column -> (title, scale for display, axis label template, decimals)
+PANELS = {  # column -> (title, scale for display, axis label template, decimals); ¤: the currency, see `priced`
     "market_share": ("Market share", 100, "{value} %", 1),
     "retention": ("Retention, % a year", 100, "{value} %", 0),
     "nps": ("NPS, points", 1, "{value}", 0),
-    "cltv": (f"CLTV, {CURRENCY}/customer", 1, CURRENCY + "{value}", 0),
-    "profit_to_date": (f"Profit to date, {CURRENCY}", 1, CURRENCY + "{value}", 0),
+    "cltv": ("CLTV per customer, ¤", 1, "¤{value}", 0),
+    "profit_to_date": ("Profit to date, ¤", 1, "¤{value}", 0),
     "employees": ("Employees", 1, "{value}", 0),
     "engagement": ("Engagement (0–1)", 1, "{value}", 2),
     "burnout": ("Burnout (0–1)", 1, "{value}", 2),
@@ -43,6 +42,14 @@ TOOLBOX = {"right": 8, "top": 0, "itemSize": 16, "feature": {"saveAsImage": {"ti
 TEXT = {"fontSize": 13}
 PAYBACK_MARK = {"symbol": "pin", "symbolSize": 34, "animation": False,
                 "label": {"formatter": "{b}", "fontSize": 11, "position": "top", "distance": 4}}
+
+
+def priced(text: str, currency: str) -> str:
+    """A title or axis label template with its ¤ made the currency's prefix, e.g. '¤{value}' -> '$' + '{value}'.
+
+    ¤ is the generic currency sign, the placeholder CLDR's number patterns use for the same purpose.
+    """
+    return text.replace("¤", kpis.prefix(currency)).rstrip()
 
 
 def firm_colour(index: int) -> str:
@@ -69,10 +76,11 @@ def panel_values(weekly: pd.DataFrame, firm: str, column: str) -> list:
     return _round(weekly.loc[weekly["firm"] == firm, column] * scale, decimals)
 
 
-def timeseries(runs: dict[str, pd.DataFrame], firms: list[str], horizon: int,
+def timeseries(runs: dict[str, pd.DataFrame], firms: list[str], horizon: int, currency: str,
                markers: dict[str, list[tuple[int, str]]] | None = None) -> dict:
     """Eight panels of weekly KPIs (from `kpis.weekly`), a line per firm and run, in one ECharts option.
 
+    Money is labelled in `currency`, the scenario's ISO 4217 code.
     `markers` are lever changes per run, (week, words), drawn as vertical lines on the focal firm's lines.
     """
     rows = -(-len(PANELS) // COLUMNS)
@@ -82,13 +90,13 @@ def timeseries(runs: dict[str, pd.DataFrame], firms: list[str], horizon: int,
         row, col = divmod(i, COLUMNS)
         grids.append({"left": f"{col * width + 0.5:.1f}%", "width": f"{width - 2:.1f}%", "containLabel": True,
                       "top": f"{7 + row * height + 5:.1f}%", "height": f"{height - 11:.1f}%"})
-        titles.append({"text": title, "left": f"{col * width + 0.5:.1f}%", "top": f"{7 + row * height:.1f}%",
-                       "textStyle": {"fontSize": 13, "fontWeight": 600}})
+        titles.append({"text": priced(title, currency), "left": f"{col * width + 0.5:.1f}%",
+                       "top": f"{7 + row * height:.1f}%", "textStyle": {"fontSize": 13, "fontWeight": 600}})
         xs.append({"gridIndex": i, "type": "value", "min": 1, "max": max(horizon, 2), "minInterval": 1,
                    "name": "week" if row == rows - 1 else "", "nameLocation": "middle", "nameGap": 22,
                    "axisLabel": TEXT})
         ys.append({"gridIndex": i, "type": "value", "scale": column not in ("employees",),
-                   "axisLabel": {**TEXT, "formatter": template}, "splitNumber": 4})
+                   "axisLabel": {**TEXT, "formatter": priced(template, currency)}, "splitNumber": 4})
         for label, weekly in runs.items():
             for f, name in enumerate(firms):
                 values = panel_values(weekly, name, column)
@@ -115,7 +123,7 @@ def payback(gap: list[float]) -> int | None:
     return next((week for week, value in enumerate(gap, start=1) if value is not None and value > 0), None)
 
 
-def profit_gap(runs: dict[str, pd.DataFrame], focal: str, horizon: int) -> dict:
+def profit_gap(runs: dict[str, pd.DataFrame], focal: str, horizon: int, currency: str) -> dict:
     """The focal firm's profit to date of each run minus A's, week by week, with its payback week marked.
 
     The runs share the seed, so before a lever changes the gap is exactly zero; after it, the gap
@@ -138,7 +146,7 @@ def profit_gap(runs: dict[str, pd.DataFrame], focal: str, horizon: int) -> dict:
             "grid": {"left": 8, "right": 24, "top": 34, "bottom": 30, "containLabel": True},
             "xAxis": {"type": "value", "min": 1, "max": max(horizon, 2), "name": "week", "nameLocation": "middle",
                       "nameGap": 22, "axisLabel": TEXT},
-            "yAxis": {"type": "value", "axisLabel": {**TEXT, "formatter": CURRENCY + "{value}"}},
+            "yAxis": {"type": "value", "axisLabel": {**TEXT, "formatter": priced("¤{value}", currency)}},
             "series": series, "tooltip": {"trigger": "axis", "textStyle": TEXT}, "toolbox": TOOLBOX}
 
 

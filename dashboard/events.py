@@ -19,6 +19,7 @@ from itertools import pairwise
 
 import pandas as pd
 
+from dashboard import kpis
 from sim.customers import CHURN_REASONS
 
 REASON_WORDS = {"indifference": "they felt uncared for", "price": "it was too dear for them",
@@ -364,11 +365,12 @@ COST_WORDS = {"cost_goods": "goods", "cost_wages": "wages", "cost_empathy_progra
               "cost_one_off": "one-off costs of a change"}
 
 
-def verdict(tables: dict[str, pd.DataFrame], focal: str, currency: str = "€") -> str:
+def verdict(tables: dict[str, pd.DataFrame], focal: str, currency: str) -> str:
     """Which strategy made the focal firm the most profit so far, by how much, and where the gap came from.
 
     The gap is split into revenue and each cost line; the two largest parts are named, with the
     customers each strategy ended with and the reason for leaving whose count differs most.
+    Money is written in `currency`, the scenario's ISO 4217 code (see `kpis.money`).
     """
     runs = {label: t[t["firm"] == focal] for label, t in tables.items() if not t.empty}
     if len(runs) < 2:
@@ -383,7 +385,7 @@ def verdict(tables: dict[str, pd.DataFrame], focal: str, currency: str = "€") 
     parts |= {(f"less spent on {words}" if b[c].sum() < w[c].sum() else f"more spent on {words}"):
               float(w[c].sum() - b[c].sum()) for c, words in COST_WORDS.items() if c in b}
     named = sorted(parts, key=lambda k: abs(parts[k]), reverse=True)[:2]
-    because = " and ".join(f"{name} ({parts[name]:+,.0f} {currency} to profit)" for name in named)
+    because = " and ".join(f"{name} ({kpis.money(parts[name], currency, signed=True)} to profit)" for name in named)
     reasons = {r: int(b[f"churn_{r}"].sum()) - int(w[f"churn_{r}"].sum()) for r in CHURN_REASONS if r != "other"}
     moved = max(reasons, key=lambda r: abs(reasons[r]))
     ended = {label: int(t["customers"].iloc[-1]) for label, t in runs.items()}
@@ -391,8 +393,7 @@ def verdict(tables: dict[str, pd.DataFrame], focal: str, currency: str = "€") 
     if reasons[moved]:
         kept += (f"; {abs(reasons[moved]):,} {'fewer' if reasons[moved] < 0 else 'more'} customers left because "
                  f"{REASON_WORDS[moved]}")
-    others = f" ({', '.join(f'{k}: {profit[k]:,.0f} {currency}' for k in ranked)})" if len(runs) > 2 else ""
-    gap = profit[best] - profit[worst]
-    return (f"After {weeks} weeks, strategy {best} beat strategy {worst} by {gap:,.0f} {currency} of profit{others}"
-            f" ({profit[best]:,.0f} against {profit[worst]:,.0f} {currency}), because of {because}. "
-            f"{kept}.")
+    others = f" ({', '.join(f'{k}: {kpis.money(profit[k], currency)}' for k in ranked)})" if len(runs) > 2 else ""
+    gap, first, last = (kpis.money(v, currency) for v in (profit[best] - profit[worst], profit[best], profit[worst]))
+    return (f"After {weeks} weeks, strategy {best} beat strategy {worst} by {gap} of profit{others}"
+            f" ({first} against {last}), because of {because}. {kept}.")

@@ -74,14 +74,14 @@ def key(seed: int, point: Point) -> str:
     return f"{seed}:{'-'.join(map(str, point))}"
 
 
-def payload(run: Run, firms: list[str]) -> dict[str, Any]:
+def payload(run: Run, firms: list[str], currency: str) -> dict[str, Any]:
     """What the page keeps of a run: panel values per firm, churn by reason per firm, final KPIs, the log."""
     final = kpis.latest(run.weekly, firms[0])
     return {
         "kpi": {column: [charts.panel_values(run.weekly, firm, column) for firm in firms] for column in charts.PANELS},
         "churn": {reason: [int(run.table.loc[run.table["firm"] == firm, f"churn_{reason}"].sum()) for firm in firms]
                   for reason in CHURN_REASONS},
-        "tiles": [kpis.show(k, final[k]) for k in kpis.KPIS],
+        "tiles": [kpis.show(k, final[k], currency) for k in kpis.KPIS],
         "events": [[e.kind, *e.text.split(": ", 1)] for e in run.events],
     }
 
@@ -101,22 +101,22 @@ def build(name: str, seeds: int = SEEDS, n_jobs: int = -1, extra: Settings | Non
     cfg = compose(Market(preset.scenario), settings=extra)
     firms = list(runs[key(0, grid[0])].staff)
     fewest = {firm: min(run.staff[firm] for run in runs.values()) for firm in firms}
-    focal, horizon = firms[0], cfg.run.steps
+    focal, horizon, currency = firms[0], cfg.run.steps, cfg.market.currency
     verdicts = {f"{key(seed, p)}|{key(seed, q)}": events.verdict({"A": runs[key(seed, p)].table,
-                                                                  "B": runs[key(seed, q)].table}, focal, kpis.CURRENCY)
+                                                                  "B": runs[key(seed, q)].table}, focal, currency)
                 for seed in range(seeds) for p, q in itertools.permutations(grid, 2)}
     a, b = (runs[key(0, preset.start[label])] for label in "AB")
     situation, question = story.brief(preset.scenario)
     return {
         "lesson": name, "title": preset.title, "scenario": preset.scenario, "customers": cfg.market.customers,
-        "horizon": horizon, "burn_in": cfg.run.burn_in, "currency": kpis.CURRENCY, "firms": firms,
+        "horizon": horizon, "burn_in": cfg.run.burn_in, "currency": currency, "firms": firms,
         "staff_note": small_staff(fewest), "situation": situation, "question": question,
         "axes": [{"title": axis.title, "labels": axis.labels} for axis in preset.grid],
         "seeds": list(range(seeds)), "start": {label: list(preset.start[label]) for label in "AB"},
-        "kpis": [kpis.KPIS[k][0] for k in kpis.KPIS], "reasons": list(CHURN_REASONS),
-        "runs": {k: payload(run, firms) for k, run in runs.items()}, "verdicts": verdicts,
-        "charts": {"timeseries": charts.timeseries({"A": a.weekly, "B": b.weekly}, firms, horizon),
-                   "gap": charts.profit_gap({"A": a.weekly, "B": b.weekly}, focal, horizon),
+        "kpis": list(kpis.KPIS.values()), "reasons": list(CHURN_REASONS),
+        "runs": {k: payload(run, firms, currency) for k, run in runs.items()}, "verdicts": verdicts,
+        "charts": {"timeseries": charts.timeseries({"A": a.weekly, "B": b.weekly}, firms, horizon, currency),
+                   "gap": charts.profit_gap({"A": a.weekly, "B": b.weekly}, focal, horizon, currency),
                    "churn": charts.churn_reasons({"A": a.table, "B": b.table}, firms)},
         "payback_mark": charts.PAYBACK_MARK,
         "made": f"python -m dashboard export --preset {name} --seeds {seeds} --weeks {horizon} · "

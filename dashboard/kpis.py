@@ -4,7 +4,8 @@ Stocks (market share, NPS, engagement, burnout) are read as they are each week. 
 window to be readable live: retention is the annualised geometric mean of the last `WINDOW`
 weekly retention rates (as `summary.json` annualises the whole run), and CLTV is the predicted
 value m r / (1 + i - r) of `summary.json`'s `cltv_predicted`, with the weekly margin per customer
-m and weekly retention r taken over the same window.
+m and weekly retention r taken over the same window. Money is written in the scenario's currency
+(`market.currency`, an ISO 4217 code), with its common symbol where it has one.
 """
 
 from __future__ import annotations
@@ -13,18 +14,39 @@ import numpy as np
 import pandas as pd
 
 WINDOW = 8  # weeks behind the live retention and CLTV
-CURRENCY = "€"  # the model prices in one unnamed currency; the dashboard writes it as euros
-KPIS = {  # column -> (label, how to show a value, how to show a difference)
-    "customers": ("Customers", "{:,.0f}", "{:+,.0f}"),
-    "market_share": ("Market share", "{:.1%}", "{:+.1f} pts"),
-    "retention": ("Retention / yr", "{:.0%}", "{:+.0f} pts"),
-    "nps": ("NPS", "{:+.0f}", "{:+.0f}"),
-    "cltv": ("CLTV", CURRENCY + "{:,.0f}", "{:+,.0f} " + CURRENCY),
-    "employees": ("Employees", "{:,.0f}", "{:+,.0f}"),
-    "engagement": ("Engagement", "{:.2f}", "{:+.2f}"),
-    "burnout": ("Burnout", "{:.2f}", "{:+.2f}"),
-    "profit_to_date": ("Profit to date", CURRENCY + "{:,.0f}", "{:+,.0f} " + CURRENCY),
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}  # ISO 4217 code -> what an amount starts with
+KPIS = {  # column -> label, in the tiles' order
+    "customers": "Customers",
+    "market_share": "Market share",
+    "retention": "Retention / yr",
+    "nps": "NPS",
+    "cltv": "CLTV",
+    "employees": "Employees",
+    "engagement": "Engagement",
+    "burnout": "Burnout",
+    "profit_to_date": "Profit to date",
 }
+MONEY = ("cltv", "profit_to_date")  # amounts of the scenario's currency, written by `money`
+FORMATS = {  # every other column -> (how to show a value, how to show a difference)
+    "customers": ("{:,.0f}", "{:+,.0f}"),
+    "market_share": ("{:.1%}", "{:+.1f} pts"),
+    "retention": ("{:.0%}", "{:+.0f} pts"),
+    "nps": ("{:+.0f}", "{:+.0f}"),
+    "employees": ("{:,.0f}", "{:+,.0f}"),
+    "engagement": ("{:.2f}", "{:+.2f}"),
+    "burnout": ("{:.2f}", "{:+.2f}"),
+}
+
+
+def prefix(currency: str) -> str:
+    """What an amount in this ISO 4217 currency starts with: its common symbol ('$'), else the code and a space."""
+    return SYMBOLS.get(currency, currency + " ")
+
+
+def money(value: float, currency: str, signed: bool = False) -> str:
+    """A whole amount, e.g. '$1,234' or '-£56'; `signed` adds '+' to a gain. The sign goes before the symbol."""
+    text = f"{value:+z,.0f}"
+    return (text[0] if signed or text[0] == "-" else "") + prefix(currency) + text[1:]
 
 
 def weekly(table: pd.DataFrame, discount: float) -> pd.DataFrame:
@@ -66,7 +88,10 @@ def difference(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
     return {k: b[k] - a[k] for k in KPIS if k in a and k in b}
 
 
-def show(kpi: str, value: float, diff: bool = False) -> str:
-    """A KPI value (or a difference) as text, e.g. '24.6%', or a gap of shares in points, '+3.1 pts'."""
-    points = diff and KPIS[kpi][2].endswith("pts")
-    return KPIS[kpi][2 if diff else 1].format(100 * value if points else value)
+def show(kpi: str, value: float, currency: str, diff: bool = False) -> str:
+    """A KPI value (or a difference) as text, e.g. '24.6%', '$1,234', or a gap of shares in points, '+3.1 pts'."""
+    if kpi in MONEY:
+        return money(value, currency, signed=diff)
+    shown, gap = FORMATS[kpi]
+    points = diff and gap.endswith("pts")
+    return (gap if diff else shown).format(100 * value if points else value)

@@ -138,6 +138,7 @@ class Frame:
     runs: dict[str, RunView]
     customers: int  # the market's size, as built
     staff: dict[str, int]  # each firm's posts after the warm-up (steady state), the fewest of the runs
+    currency: str  # ISO 4217 code of every money figure (the scenario's market.currency)
 
     @property
     def compare(self) -> bool:
@@ -206,7 +207,7 @@ class Session:
             runs = {label: self._view(model, self.changes[label]) for label, model in self.models.items()}
             first = next(iter(self.models.values()))
             return Frame(week=self.week, horizon=self.horizon, firms=first.firms.names, sample=self.sample, runs=runs,
-                         customers=first.cfg.market.customers, staff=self.staff)
+                         customers=first.cfg.market.customers, staff=self.staff, currency=first.cfg.market.currency)
 
     def _view(self, model: EmpathyMarket, changes: list[events.Change]) -> RunView:
         table = model.recorder.table()

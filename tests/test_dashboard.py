@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 
 import numpy as np
@@ -178,7 +179,13 @@ def test_weekly_kpis_annualise_retention_and_predict_cltv():
     assert last["cltv"] == pytest.approx(m * r / (1 + 0.002 - r))
     assert last["profit_to_date"] == pytest.approx(1000)
     assert kpis.difference(last, {**last, "nps": 25.0})["nps"] == pytest.approx(15)
-    assert kpis.show("market_share", 0.246) == "24.6%" and kpis.show("nps", -3, diff=True) == "-3"
+    assert kpis.show("market_share", 0.246, "EUR") == "24.6%" and kpis.show("nps", -3, "EUR", diff=True) == "-3"
+
+
+def test_money_is_written_with_its_currencys_symbol_or_code_sign_first():
+    assert kpis.show("profit_to_date", 1234.4, "EUR") == "€1,234" and kpis.show("cltv", -56.6, "GBP") == "-£57"
+    assert kpis.show("profit_to_date", 7, "CHF", diff=True) == "+CHF 7" and kpis.money(-0.3, "USD") == "$0"
+    assert kpis.money(5e6, "JPY") == "¥5,000,000" and kpis.money(-12, "SEK", signed=True) == "-SEK 12"
 
 
 def test_kpis_of_an_empty_table_are_empty():
@@ -328,7 +335,8 @@ def test_churn_bars_add_up_to_the_customers_lost_by_reason():
 
 def test_timeseries_draws_a_line_per_firm_and_run():
     weekly = kpis.weekly(steady_table(weeks=6), 0.002)
-    option = charts.timeseries({"A": weekly, "B": weekly}, ["Focal", "Rival"], 104, {"B": [(3, "raised empathy")]})
+    option = charts.timeseries({"A": weekly, "B": weekly}, ["Focal", "Rival"], 104, "EUR",
+                               {"B": [(3, "raised empathy")]})
     assert len(option["grid"]) == len(charts.PANELS) == len(option["yAxis"])
     assert len(option["series"]) == len(charts.PANELS) * 4  # a line per panel, run and firm
     share = [s for s in option["series"] if s["xAxisIndex"] == 0]
@@ -336,7 +344,7 @@ def test_timeseries_draws_a_line_per_firm_and_run():
     assert share[0]["data"][0] == [1, 50.0]  # week 1, a share of 0.5 shown in percent
     assert "markLine" in share[2] and share[2]["markLine"]["data"] == [{"xAxis": 3, "name": "raised empathy"}]
     units = [y["axisLabel"]["formatter"] for y in option["yAxis"]]
-    assert units[0] == "{value} %" and units[list(charts.PANELS).index("profit_to_date")].startswith(kpis.CURRENCY)
+    assert units[0] == "{value} %" and units[list(charts.PANELS).index("profit_to_date")] == "€{value}"
     assert option["xAxis"][0]["max"] == 104  # the axis holds the whole run, so lines grow without rescaling
 
 
@@ -369,6 +377,29 @@ def test_page_actions_step_change_levers_and_compare_up_to_four():
     assert "D − A" in app.tile("nps", st.frame.value)
     app.pick_market(st, Market(scenario="coffee_shop", customers=1000))
     assert st.frame.value.firms[0] == "CoffeeShop" and st.problem.value == ""
+
+
+def test_a_usd_scenario_shows_dollars_in_its_tiles_chart_axes_and_verdict():
+    market, fast = Market("hardware_store", customers=500, seed=1), {"run.burn_in": "0"}
+    levers = default_levers(compose(market))
+    session = Session(market, {"A": levers, "B": levers}, sample_size=20, settings={"A": fast, "B": fast})
+    session.set_lever(["B"], "firm", "price", 1.3)
+    session.step(4)
+    frame = session.frame()
+    assert frame.currency == "USD"
+    for kpi in kpis.MONEY:
+        tile = app.tile(kpi, frame)
+        assert re.search(r'run">A</span>-?\$[\d,]+<span class="run">B</span>-?\$[\d,]+<', tile), tile
+        assert re.search(r"B − A: [+-]\$[\d,]+<", tile) and "€" not in tile, tile
+    weekly = {run: view.weekly for run, view in frame.runs.items()}
+    option = charts.timeseries(weekly, frame.firms, frame.horizon, frame.currency)
+    money = [list(charts.PANELS).index(column) for column in kpis.MONEY]
+    assert [option["yAxis"][i]["axisLabel"]["formatter"] for i in money] == ["${value}"] * 2
+    assert [option["title"][i]["text"] for i in money] == ["CLTV per customer, $", "Profit to date, $"]
+    assert charts.profit_gap(weekly, frame.firms[0], frame.horizon, frame.currency)["yAxis"]["axisLabel"][
+        "formatter"] == "${value}"
+    verdict = events.verdict({run: view.table for run, view in frame.runs.items()}, frame.firms[0], frame.currency)
+    assert "beat strategy" in verdict and len(re.findall(r"\$[\d,]+", verdict)) >= 4 and "€" not in verdict
 
 
 def test_a_setting_is_posed_as_a_b_from_week_0():
@@ -485,6 +516,8 @@ def test_an_exported_lesson_holds_every_run_and_every_ordered_verdict_and_its_ch
     assert f"strategy {'A' if winner == 'B' else 'B'} beat strategy {winner}" in back
     lost = sum(sum(a["churn"][r]) for r in data["reasons"])
     assert lost > 0 and len(a["tiles"]) == len(kpis.KPIS)
+    assert data["currency"] == compose(Market("bakery_recovery")).market.currency == "EUR"  # the lesson's scenario
+    assert "€" in a["tiles"][list(kpis.KPIS).index("profit_to_date")] and forward.count("€") >= 3
     page = export.page(data | {"title": "<i>"}, "/*echarts*/")
     assert page.count("</script>") == 3 and "<title>Empathy market: &lt;i&gt;</title>" in page
     assert json.loads(page.split('id="data">')[1].split("</script>")[0])["verdicts"][
@@ -494,7 +527,8 @@ def test_an_exported_lesson_holds_every_run_and_every_ordered_verdict_and_its_ch
 def test_the_profit_gap_is_cumulative_b_minus_a_with_its_payback_week_marked():
     weekly = {label: pd.DataFrame({"step": range(6), "firm": "Focal", "profit_to_date": profit})
               for label, profit in (("A", [0, 10, 20, 30, 40, 50]), ("B", [0, 5, 15, 31, 45, 60]))}
-    option = charts.profit_gap(weekly, "Focal", 6)
+    option = charts.profit_gap(weekly, "Focal", 6, "GBP")
+    assert option["yAxis"]["axisLabel"]["formatter"] == "£{value}"
     line = option["series"][0]
     assert [v for _, v in line["data"]] == [0, -5, -5, 1, 5, 10]
     assert line["markPoint"]["data"] == [{"name": "B pays back: week 4", "coord": [4, 1]}]
@@ -525,8 +559,8 @@ def test_a_lever_changed_live_shows_its_cumulative_cash_difference_from_that_wee
     session.step(15)
     frame = session.frame()
     weekly = {label: view.weekly for label, view in frame.runs.items()}
-    gap = [v for _, v in charts.profit_gap(weekly, "Focal", frame.horizon)["series"][0]["data"]]
+    gap = [v for _, v in charts.profit_gap(weekly, "Focal", frame.horizon, frame.currency)["series"][0]["data"]]
     assert gap[:5] == [0] * 5 and any(v != 0 for v in gap[5:])  # the same market until the change in week 6
-    mark = charts.profit_gap(weekly, "Focal", frame.horizon)["series"][0].get("markPoint")
+    mark = charts.profit_gap(weekly, "Focal", frame.horizon, frame.currency)["series"][0].get("markPoint")
     week = charts.payback(gap)
     assert (mark is None) == (week is None) and (week is None or week > 5)
