@@ -313,7 +313,8 @@ def summarise(model: EmpathyMarket, table: pd.DataFrame) -> dict[str, dict[str, 
             "churn_rate": None if r_week is None else 1 - r_week**52,
             "cohort_retention": ratio(int(kept[idx]), start),
             "cltv": ratio(total("closed_value") + float(still_open[idx]), relationships),
-            "cltv_predicted": None if r_week is None or margin is None else margin * r_week / (1 + i_week - r_week),
+            "cltv_predicted": None if r_week is None or margin is None or r_week >= 1 + i_week  # no churn, no
+            else margin * r_week / (1 + i_week - r_week),  # discount: a customer is worth margins for ever
             "market_share": ratio(int(customers[idx]), all_customers),
             "revenue_share": ratio(revenues.get(name, 0.0), total_revenue),
             "nps": ratio(100 * (total("promoters") - total("detractors")), total("surveyed")),

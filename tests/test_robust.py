@@ -132,7 +132,7 @@ def test_priors_resolve_narrow_and_sample():
     base = load_config(["scenario=coffee_shop", *TINY])
     p = priors.load()
     bounds = p.resolve(base).set_index("parameter")
-    assert bounds.loc["firm.wage", "low"] == pytest.approx(0.85 * 420)  # relative to the scenario's wage
+    assert bounds.loc["firm.wage", "low"] == pytest.approx(0.85 * base.firm.wage)  # relative to the scenario's wage
     assert ((bounds["low"] <= bounds["value"]) & (bounds["value"] <= bounds["high"])).all()
     narrowed = p.narrow({"firm.empathy_cost": (100, 140)})
     draws = narrowed.sample(base, 32, seed=3)
