@@ -2,20 +2,13 @@
 
 State lives in arrays (customers, workforce, firms) stepped vectorised; Mesa `FirmAgent`s and
 on-demand `CustomerAgent`/`EmployeeAgent` views are the readable face of that state.
-One step is one week:
-    0. a plan's changes due     (sim.plan.Plan.apply)      dated changes of strategy, one-off costs
-    1. firms set prices             (sim.firms.set_prices)
-    2. customers reconsider         (sim.choice.reconsider)   churn and switching, with reasons
-    3. service encounters           (sim.service.serve)       bot or person, experience, purchases
-    4. employees work               (sim.employees)           strain, burnout, engagement, quits, hires
-    5. word of mouth                (sim.wom.spread)           promoters refer, detractors warn
-    6. prospects adopt              (sim.acquisition.adopt)    advertising and referrals
-    7. accounts and metrics         (sim.metrics)
-    8. firms re-size staff          (sim.employees.restaff)    every `behaviour.restaff_every` weeks
-    9. adaptive competitors review  (sim.firms.adapt)          every `adapt.every` weeks
+One step is one week: the processes of `SCHEDULE`, in order, each a method over the week's context
+(`Week`), each running one function of the ODD (docs/ODD.md, section 3).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import mesa
 import networkx as nx
@@ -25,6 +18,38 @@ from sim import acquisition, choice, customers, employees, firms, metrics, netwo
 from sim.agents import CustomerAgent, EmployeeAgent, FirmAgent
 from sim.config import SimConfig, all_firms, validate
 from sim.rng import Streams
+
+
+@dataclass
+class Week:
+    """One week's context: its number, and what each process hands the next (filled in schedule order)."""
+
+    t: int  # the model's week, warm-up included
+    at_start: np.ndarray | None = None  # customers per firm and segment at the start of the week
+    moves: choice.Moves | None = None
+    enc: service.Encounters | None = None
+    workforce_rng: np.random.Generator | None = None
+    work: employees.Work | None = None
+    survey: metrics.Survey | None = None
+    talk: wom.Talk | None = None  # None when word of mouth is off
+    adopted: acquisition.Adoptions | None = None
+
+
+# The weekly schedule: (EmpathyMarket method, the sim function it runs), in order; docs/ODD.md section 3
+# lists the same functions in the same order (tests/test_odd.py checks it).
+SCHEDULE = (
+    ("apply_plan", "sim.plan.Plan.apply"),
+    ("set_prices", "sim.firms.set_prices"),
+    ("reconsider", "sim.choice.reconsider"),
+    ("serve", "sim.service.serve"),
+    ("work", "sim.employees.work"),
+    ("survey", "sim.metrics.survey"),
+    ("spread", "sim.wom.spread"),
+    ("adopt", "sim.acquisition.adopt"),
+    ("account", "sim.metrics.measure"),
+    ("restaff", "sim.employees.restaff"),
+    ("review", "sim.firms.adapt"),
+)
 
 
 class EmpathyMarket(mesa.Model):
@@ -68,45 +93,97 @@ class EmpathyMarket(mesa.Model):
         return np.array([c.staff if c.staff is not None else s for c, s in zip(self.firms.configs, sized, strict=True)])
 
     def step(self) -> None:
-        """One week, in schedule order."""
-        self.plan.apply(self)  # changes of strategy due this week take effect before prices are set
-        cfg, t, b = self.cfg, self.week, self.cfg.behaviour
-        c, fs = self.customers, self.firms
-        firms.set_prices(fs, t)
-        at_start = metrics.customers_per_segment(c, fs.n)
-        moves = choice.reconsider(c, fs, cfg, t, self.streams.step("choice", t))
-        enc = service.serve(c, fs, self.workforce, employees.roster(self.workforce, fs.n), cfg.market, b,
-                            self._discounted_margin(t), firms.failure_rate(fs, self.calendar_week,
-                                                                           cfg.market.failure_rate),
-                            self.visit_tables, self.streams.step("service", t))
-        self._buyers, self._bought = enc.buyers, enc.bought
-        workforce_rng = self.streams.step("workforce", t)
-        work = employees.work(self.workforce, enc.routine_per_employee, enc.emotional_per_employee,
-                              fs.per_firm("capacity"), fs.empathy, self.pay, b, t, workforce_rng)
-        self._human_contacts += enc.human_contacts
-        survey = metrics.survey(c, fs.n, b)
-        talk = wom.spread(c, self.graph, survey.recommend, cfg.wom, b, self.streams.step("wom", t)) \
-            if cfg.wom.enabled else None
-        adopted = acquisition.adopt(c, fs, talk.praise if talk else None, cfg, t, self.streams.step("acquisition", t))
+        """One week: each process of the ODD schedule (`SCHEDULE`), in order, on this week's context."""
+        week = Week(self.week)
+        for process, _ in SCHEDULE:
+            getattr(self, process)(week)
 
-        row = metrics.measure(self, at_start, moves, enc, work, survey, talk, adopted)
+    def apply_plan(self, week: Week) -> None:
+        """0. A plan's changes due this week take effect, with their one-off costs, before prices are set."""
+        self.plan.apply(self)
+
+    def set_prices(self, week: Week) -> None:
+        """1. Firms apply their pricing policies."""
+        firms.set_prices(self.firms, week.t)
+
+    def reconsider(self, week: Week) -> None:
+        """2. Customers leave for reasons outside the model, or review their firm by logit choice."""
+        week.at_start = metrics.customers_per_segment(self.customers, self.firms.n)
+        week.moves = choice.reconsider(self.customers, self.firms, self.cfg, week.t,
+                                       self.streams.step("choice", week.t))
+
+    def serve(self, week: Week) -> None:
+        """3. Visits, and encounters with a bot or a person; customers learn from them."""
+        cfg, fs = self.cfg, self.firms
+        failure = firms.failure_rate(fs, self.calendar_week, cfg.market.failure_rate)
+        week.enc = service.serve(self.customers, fs, self.workforce, employees.roster(self.workforce, fs.n),
+                                 cfg.market, cfg.behaviour, self._discounted_margin(week.t), failure,
+                                 self.visit_tables, self.streams.step("service", week.t))
+        self._buyers, self._bought = week.enc.buyers, week.enc.bought
+        self._human_contacts += week.enc.human_contacts
+
+    def work(self, week: Week) -> None:
+        """4. Employees absorb the week's contacts: strain, burnout, engagement, training, quits, refills."""
+        fs, enc = self.firms, week.enc
+        week.workforce_rng = self.streams.step("workforce", week.t)
+        week.work = employees.work(self.workforce, enc.routine_per_employee, enc.emotional_per_employee,
+                                   fs.per_firm("capacity"), fs.empathy, self.pay, self.cfg.behaviour, week.t,
+                                   week.workforce_rng)
+
+    def survey(self, week: Week) -> None:
+        """5. Every customer's satisfaction and willingness to recommend."""
+        week.survey = metrics.survey(self.customers, self.firms.n, self.cfg.behaviour)
+
+    def spread(self, week: Week) -> None:
+        """6. Promoters praise and detractors warn their neighbours (if word of mouth is on)."""
+        cfg = self.cfg
+        if cfg.wom.enabled:
+            week.talk = wom.spread(self.customers, self.graph, week.survey.recommend, cfg.wom, cfg.behaviour,
+                                   self.streams.step("wom", week.t))
+
+    def adopt(self, week: Week) -> None:
+        """7. Prospects adopt a firm through its adverts or its customers' referrals."""
+        praise = week.talk.praise if week.talk else None
+        week.adopted = acquisition.adopt(self.customers, self.firms, praise, self.cfg, week.t,
+                                         self.streams.step("acquisition", week.t))
+
+    def account(self, week: Week) -> None:
+        """8. The week's accounts and metrics, reputations; the row is recorded after the warm-up."""
+        cfg, fs, t = self.cfg, self.firms, week.t
+        row = metrics.measure(self, week.at_start, week.moves, week.enc, week.work, week.survey, week.talk,
+                              week.adopted)
         fs.profit_since_review += row["profit"]
-        firms.update_reputation(fs, survey.customers, survey.quality, survey.felt_empathy)
+        firms.update_reputation(fs, week.survey.customers, week.survey.quality, week.survey.felt_empathy)
         if t == cfg.run.burn_in:
-            self.start_customers = at_start.sum(axis=1)
+            self.start_customers = week.at_start.sum(axis=1)
         if t >= cfg.run.burn_in:
             self.recorder.record(t - cfg.run.burn_in, row)
         self.week += 1
         if self.week >= cfg.run.steps + cfg.run.burn_in:
             self.running = False  # Mesa's run_model() stops at the horizon
-        if self.week % b.restaff_every == 0:
-            self._restaff(workforce_rng)
-        if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
-            now = metrics.customers_per_firm(c, fs.n)
-            notes = firms.adapt(fs, now, self._customers_at_review, cfg.adapt, losses_count=self.calendar_week > 0)
-            self.workforce.status[~fs.active[self.workforce.firm]] = employees.CLOSED  # a firm that left lays off
-            self.notes += [f"week {self.calendar_week}: {note}" for note in notes]
-            self._customers_at_review = now
+
+    def restaff(self, week: Week) -> None:
+        """9. Every `restaff_every` weeks, firms that staff to demand re-size to the recent human contacts."""
+        if self.week % self.cfg.behaviour.restaff_every:
+            return
+        fs = self.firms
+        needed = firms.staff_needed(self._human_contacts / self.cfg.behaviour.restaff_every, fs.per_firm("capacity"),
+                                    self.cfg.behaviour.target_utilisation)
+        current = np.bincount(self.workforce.firm[self.workforce.status != employees.CLOSED], minlength=fs.n)
+        target = np.where([c.staff_to_demand and c.staff is None for c in fs.configs], needed, current) * fs.active
+        self.workforce = employees.restaff(self.workforce, target, self.week, self.cfg.behaviour, week.workforce_rng)
+        self._human_contacts[:] = 0
+
+    def review(self, week: Week) -> None:
+        """10. Every `adapt.every` weeks, adaptive firms review their strategy (and respond to losses)."""
+        cfg, fs = self.cfg, self.firms
+        if not cfg.adapt.enabled or self.week % cfg.adapt.every:
+            return
+        now = metrics.customers_per_firm(self.customers, fs.n)
+        notes = firms.adapt(fs, now, self._customers_at_review, cfg.adapt, losses_count=self.calendar_week > 0)
+        self.workforce.status[~fs.active[self.workforce.firm]] = employees.CLOSED  # a firm that left lays off
+        self.notes += [f"week {self.calendar_week}: {note}" for note in notes]
+        self._customers_at_review = now
 
     @property
     def purchases(self) -> np.ndarray:
@@ -124,16 +201,6 @@ class EmpathyMarket(mesa.Model):
         """Each firm's margin per visit this week, discounted to step 0 (for realised CLTV)."""
         fs, m = self.firms, self.cfg.market
         return m.basket * (fs.price - fs.per_firm("unit_cost")) / (1 + choice.weekly_discount(self.cfg)) ** t
-
-    def _restaff(self, rng: np.random.Generator) -> None:
-        """Firms that staff to demand re-size their headcount to the recent human contacts."""
-        fs = self.firms
-        needed = firms.staff_needed(self._human_contacts / self.cfg.behaviour.restaff_every, fs.per_firm("capacity"),
-                                    self.cfg.behaviour.target_utilisation)
-        current = np.bincount(self.workforce.firm[self.workforce.status != employees.CLOSED], minlength=fs.n)
-        target = np.where([c.staff_to_demand and c.staff is None for c in fs.configs], needed, current) * fs.active
-        self.workforce = employees.restaff(self.workforce, target, self.week, self.cfg.behaviour, rng)
-        self._human_contacts[:] = 0
 
     def run(self, steps: int | None = None, progress: metrics.Progress | None = None) -> None:
         """Step the model `steps` weeks (default: burn-in plus run.steps)."""

@@ -95,3 +95,12 @@ def test_every_metric_column_and_summary_key_is_described():
     firm = result.summary["firms"]["Focal"]
     names = [*result.table.columns, *firm, *firm["churn_by_reason"], *firm["acquisitions_by_channel"]]
     assert not [n for n in names if f"`{n}`" not in TEXT]
+
+
+def test_the_schedule_table_lists_the_models_processes_in_order():
+    from sim.model import SCHEDULE
+
+    section = TEXT[TEXT.index("## 3. Process overview"):TEXT.index("## 4. Design concepts")]
+    rows = [line for line in section.splitlines() if re.match(r"\| \d+ \|", line)]
+    codes = [re.search(r"`(sim\.[\w.]+)`", row.split("|")[3]).group(1) for row in rows]
+    assert codes == [code for _, code in SCHEDULE]
