@@ -83,8 +83,8 @@ def visit_tables(market: MarketConfig) -> tuple[np.ndarray, np.ndarray | None]:
 
 def route(c: Customers, firms: Firms, team: Roster, w: Workforce, tables: tuple[np.ndarray, np.ndarray | None],
           market: MarketConfig, failure: np.ndarray, u: np.ndarray
-          ) -> tuple[tuple[np.ndarray, np.ndarray], Routing]:
-    """This week's buyers and their visits, and the week's encounters routed to a bot, a person or nobody.
+          ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Routing]:
+    """This week's buyers (their visits and firms), and the week's encounters routed to a bot, a person or nobody.
 
     An encounter of C contacts is emotional with chance 1 - (1 - p_f)^C, p_f = emotional_share +
     failure rate. One shock decides bot and hand-over (nested): bot if u < automation, handed over
@@ -95,25 +95,29 @@ def route(c: Customers, firms: Firms, team: Roster, w: Workforce, tables: tuple[
     visits[c.firm < 0] = 0  # prospects buy nothing
     buyers = np.flatnonzero(visits)
     bought = visits[buyers]
+    shop = c.firm[buyers].astype(np.intp)  # each buyer's firm
     if tables[1] is None:
         contacts = bought
     elif market.contacts_per_visit <= 0:
         contacts = np.zeros_like(bought)
     else:
         contacts = (u_contact[buyers, None] >= tables[1][bought]).sum(axis=1)
-    has = contacts > 0
-    who, contacts = buyers[has], contacts[has]
-    f = c.firm[who].astype(np.intp)
-    p_emotional = np.minimum(market.emotional_share + failure, 1)[f]
-    emotional = u_emotional[who] < cutoff(1 - (1 - p_emotional) ** contacts)
+    if tables[1] is None:  # every buyer has contacts
+        who, f = buyers, shop
+    else:
+        has = contacts > 0
+        who, contacts, f = buyers[has], contacts[has], shop[has]
+    calm = 1 - np.minimum(market.emotional_share + failure, 1)  # per firm: a contact is not emotional
+    emotional_cut = cutoff(1 - calm[:, None] ** np.arange(len(tables[0]) + 1)[None, :])  # (firm, contacts)
+    emotional = u_emotional[who] < emotional_cut[f, contacts]
     u_b = u_bot[who]
     bot = u_b < cutoff(firms.automation)[f]
     handed = emotional & (u_b < cutoff(firms.automation * firms.bot_handover)[f])
     human = ~bot | handed
     server = np.where(human, team.assign(f, u_staff[who]), w.n + f)
     server[server < 0] = w.n + firms.n  # nobody works at the firm
-    return (buyers, bought), Routing(who=who, firm=f, contacts=contacts, emotional=emotional, bot=bot, handed=handed,
-                              server=server)
+    routing = Routing(who=who, firm=f, contacts=contacts, emotional=emotional, bot=bot, handed=handed, server=server)
+    return (buyers, bought, shop), routing
 
 
 def deliver(r: Routing, firms: Firms, w: Workforce, b: BehaviourConfig) -> tuple[np.ndarray, ...]:
@@ -168,7 +172,7 @@ def recover(r: Routing, quality: np.ndarray, empathy: np.ndarray, need: np.ndarr
     return event
 
 
-def perceive(c: Customers, r: Routing, purchases: tuple[np.ndarray, np.ndarray], quality: np.ndarray,
+def perceive(c: Customers, r: Routing, purchases: tuple[np.ndarray, np.ndarray, np.ndarray], quality: np.ndarray,
              empathy: np.ndarray, event: np.ndarray, margin: np.ndarray, b: BehaviourConfig) -> np.ndarray:
     """Customers learn from their encounter and earn their firm its margin; returns each encounter's rating.
 
@@ -189,8 +193,8 @@ def perceive(c: Customers, r: Routing, purchases: tuple[np.ndarray, np.ndarray],
     c.attachment *= F32(1 - b.attachment_decay)  # prospects hold 0, so all customers at once
     c.attachment[who] += F32(b.attachment_rate) * need * empathy * (1 - c.attachment[who])
     c.last_event[who] = event
-    buyers, bought = purchases
-    c.value[buyers] += bought * margin.astype(F32)[c.firm[buyers]]
+    buyers, bought, shop = purchases
+    c.value[buyers] += bought * margin.astype(F32)[shop]
     felt = (1 - need) * quality + need * cu.felt(empathy, b.empathy_returns)
     return np.where(caring, felt, (1 - F32(b.expect_person) * need) * quality)
 
@@ -214,9 +218,9 @@ def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: Market
                                      event == cu.EVENT_RECOVERED,
                                      rating >= b.csat_threshold])
     encounters, emotionals, frustrations, handovers, failures, recoveries, satisfied = flags.T
-    buyers, bought = purchases
+    buyers, bought, shop = purchases
     return Encounters(
-        visits=np.bincount(c.firm[buyers], weights=bought, minlength=nf).astype(np.int64),
+        visits=np.bincount(shop, weights=bought, minlength=nf).astype(np.int64),
         contacts=np.bincount(r.firm, weights=r.contacts, minlength=nf).astype(np.int64),
         encounters=encounters,
         bot_contacts=np.bincount(r.firm, weights=r.contacts * r.bot, minlength=nf).astype(np.int64),

@@ -99,6 +99,7 @@ def test_revenue_and_every_cost_line_by_its_closed_form(exact):
         "hiring": seen["hires"] * f.hire_cost,
         "referral_bonus": np.zeros(WEEKS),
         "fixed": np.full(WEEKS, f.fixed_cost),
+        "one_off": np.zeros(WEEKS),  # no plan: no one-off cost
     }
     revenue = seen["visits"] * basket * f.price
     assert t["revenue"].to_numpy() == pytest.approx(revenue, **TIGHT)

@@ -12,7 +12,7 @@ from sim.config import BehaviourConfig, MarketConfig
 from sim.rng import SHOCK_SCALE, binomial_cutoffs, counts, poisson_cutoffs
 
 F32 = np.float32
-NO_PURCHASES = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # (buyers, their visits)
+NO_PURCHASES = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.intp))  # buyers, visits, firms
 
 
 def customers(need: list[float], firm: list[int]) -> cu.Customers:
@@ -68,7 +68,8 @@ def test_perception_learns_quality_always_and_empathy_only_from_people():
     r = routing(2, emotional=False)
     r.bot[:] = [False, True]
     b = BehaviourConfig(learning_rate=0.5)
-    service.perceive(c, r, (np.array([0]), np.array([2])), np.array([1.0, 1.0], F32), np.array([1.0, 0.0], F32),
+    service.perceive(c, r, (np.array([0]), np.array([2]), np.array([0])), np.array([1.0, 1.0], F32),
+                     np.array([1.0, 0.0], F32),
                      np.zeros(2, np.int8), np.array([3.0]), b)
     assert c.quality.tolist() == pytest.approx([0.75, 0.75])
     assert c.felt_empathy.tolist() == pytest.approx([0.75, 0.5])  # a routine bot says nothing about caring

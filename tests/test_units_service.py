@@ -13,6 +13,18 @@ from sim.config import BehaviourConfig, FirmConfig, MarketConfig
 from tests.forced import F32, Forced, customers, u32
 
 
+def per_customer(purchases: tuple[np.ndarray, ...], n: int) -> np.ndarray:
+    """route's (buyers, their visits, their firms) as visits per customer."""
+    out = np.zeros(n, np.int64)
+    out[purchases[0]] = purchases[1]
+    return out
+
+
+def per_buyer(visits: np.ndarray, firm: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Visits per customer as route's (buyers, their visits, their firms)."""
+    buyers = np.flatnonzero(visits)
+    return buyers, visits[buyers], (np.zeros(len(buyers), np.intp) if firm is None else firm[buyers])
+
 def workforce(n: int, firm: list[int] | None = None, skill: float = 0.8, engagement: float = 1.0,
               burnout: float = 0.25, tenure: int = 10_000) -> em.Workforce:
     return em.Workforce(firm=np.array(firm if firm is not None else [0] * n, np.int16),
@@ -37,7 +49,8 @@ def test_route_counts_visits_contacts_and_sends_each_encounter_to_bot_person_or_
     # Poisson(1) CDF: 0.368, 0.736, 0.920: shocks 0.1, 0.5, 0.8 buy 0, 1, 2; the prospect buys nothing
     u = np.array([u32(0.1, 0.5, 0.8, 0.9), u32(0, 0, 0, 0), u32(0, 0.3, 0.3, 0), u32(0, 0.4, 0.2, 0),
                   u32(0, 0, 0.6, 0)])
-    purchases, r = service.route(c, firms, team, w, tables, market, np.array([0.1]), u)
+    bought, r = service.route(c, firms, team, w, tables, market, np.array([0.1]), u)
+    purchases = per_customer(bought, c.n)
     assert purchases.tolist() == [0, 1, 2, 0]
     assert r.who.tolist() == [1, 2] and r.contacts.tolist() == [1, 2] and r.firm.tolist() == [0, 0]
     # p_emotional 0.2 per contact: one contact 0.2 (0.3 is not below), two contacts 1 - 0.8^2 = 0.36 (it is)
@@ -56,7 +69,8 @@ def test_route_with_no_staff_sends_people_to_nobody_and_thins_visits_to_contacts
     w.status[:] = em.VACANT
     u = np.array([u32(0.9999, 0.9999, 0.01), u32(0.0, 0.99, 0.5), u32(0.5, 0.5, 0.5), u32(0.9, 0.9, 0.9),
                   u32(0.5, 0.5, 0.5)])
-    purchases, r = service.route(c, one_firm(automation=0.0), em.roster(w, 1), w, tables, market, np.zeros(1), u)
+    bought, r = service.route(c, one_firm(automation=0.0), em.roster(w, 1), w, tables, market, np.zeros(1), u)
+    purchases = per_customer(bought, c.n)
     assert purchases[2] == 0 and purchases[0] == purchases[1] >= 8
     # Binomial(v, 0.5): a shock near 0 gives no contact, near 1 gives nearly all; the same shock for every visit count
     p = purchases[0]
@@ -64,8 +78,8 @@ def test_route_with_no_staff_sends_people_to_nobody_and_thins_visits_to_contacts
     assert r.server.tolist() == [w.n + 1]  # nobody works at the firm
     assert not r.emotional.any()
     none = MarketConfig(visit_rate=3.0, contacts_per_visit=0.0)
-    purchases, r = service.route(c, one_firm(), em.roster(w, 1), w, service.visit_tables(none), none,
-                                 np.zeros(1), u)
+    bought, r = service.route(c, one_firm(), em.roster(w, 1), w, service.visit_tables(none), none, np.zeros(1), u)
+    purchases = per_customer(bought, c.n)
     assert purchases.sum() > 0 and len(r.who) == 0
 
 
@@ -141,7 +155,7 @@ def test_serve_counts_every_outcome_per_firm():
     failure = np.array([0.5, 1.0])  # firm 0: emotional when the shock is below 1 - 0.5^C; firm 1: always
     enc = service.serve(c, firms, w, em.roster(w, 2), market, b, np.array([3.0, 4.0]), failure,
                         service.visit_tables(market), rng)
-    assert enc.purchases.tolist() == [1, 2, 1, 1, 0]
+    assert per_customer((enc.buyers, enc.bought), 5).tolist() == [1, 2, 1, 1, 0]
     assert enc.visits.tolist() == [3, 2] and enc.contacts.tolist() == [3, 2]
     assert enc.encounters.tolist() == [2, 2]
     assert enc.bot_contacts.tolist() == [3, 0] and enc.human_contacts.tolist() == [0, 2]
@@ -181,8 +195,8 @@ def test_perceive_builds_attachment_with_empathy_met_and_rates_a_person_by_need(
     c = customers([1.0, 0.5, 0.5, 0.5], [0, 0, 0, -1], attachment=[0.5, 0.0, 0.5, 0.0])
     r = routing(server=[0, 0], emotional=[False, False], bot=[False, False], handed=[False, False], contacts=[1, 1])
     b = BehaviourConfig(attachment_decay=0.1, attachment_rate=0.5, empathy_returns=1.0, learning_rate=0.0)
-    rating = service.perceive(c, r, np.zeros(4, np.int64), np.array([0.6, 0.6], F32), np.array([0.8, 0.4], F32),
-                              np.zeros(2, np.int8), np.zeros(1), b)
+    rating = service.perceive(c, r, per_buyer(np.zeros(4, np.int64)), np.array([0.6, 0.6], F32),
+                              np.array([0.8, 0.4], F32), np.zeros(2, np.int8), np.zeros(1), b)
     assert c.attachment.tolist() == pytest.approx([0.45 + 0.5 * 0.8 * 0.55, 0.1, 0.45, 0.0], abs=1e-6)
     assert rating.tolist() == pytest.approx([0.8, 0.5], abs=1e-6)
 
