@@ -86,6 +86,13 @@ def binomial_cutoffs(trials: int, p: float) -> np.ndarray:
     return count_cutoffs(cdf)
 
 
+def at_least_one(u: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
+    """Whether the count a shock draws (`counts`) is at least 1, in one pass of 32-bit comparisons."""
+    if cutoffs[0] >= SHOCK_SCALE:
+        return np.zeros(len(u), dtype=bool)
+    return u >= np.uint32(cutoffs[0])
+
+
 def counts(u: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
     """Counts drawn by inverse CDF: shocks u against one distribution's cutoffs, #{k : u >= cutoff_k}.
 

@@ -26,7 +26,7 @@ from sim.customers import Customers
 from sim.employees import Roster, Workforce
 from sim.firms import Firms
 from sim.metrics import count_flags
-from sim.rng import binomial_cutoffs, counts, cutoff, poisson_cutoffs, shocks, unit
+from sim.rng import at_least_one, binomial_cutoffs, counts, cutoff, poisson_cutoffs, shocks, unit
 
 F32 = np.float32
 
@@ -91,10 +91,8 @@ def route(c: Customers, firms: Firms, team: Roster, w: Workforce, tables: tuple[
     if also emotional and u < automation * bot_handover.
     """
     u_visit, u_contact, u_emotional, u_bot, u_staff = u
-    visits = counts(u_visit, tables[0])
-    visits[c.firm < 0] = 0  # prospects buy nothing
-    buyers = np.flatnonzero(visits)
-    bought = visits[buyers]
+    buyers = np.flatnonzero(at_least_one(u_visit, tables[0]) & (c.firm >= 0))  # prospects buy nothing
+    bought = counts(u_visit[buyers], tables[0])
     shop = c.firm[buyers].astype(np.intp)  # each buyer's firm
     if tables[1] is None:
         contacts = bought
