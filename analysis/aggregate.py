@@ -294,3 +294,25 @@ def grid(runs: pd.DataFrame, kpi: str, rows: str, columns: str) -> pd.DataFrame:
 def time_series(steps: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Mean and 95% CI of a weekly metric per strategy and step (focal firm)."""
     return mean_ci(focal(steps), ["strategy", "step"], [metric])
+
+
+YEAR_FIGURES = ("revenue", "costs", "profit", "customers_end", "retention_rate", "employee_turnover")
+
+
+def years(runs: pd.DataFrame) -> pd.DataFrame:
+    """The focal business's year-by-year figures (summary.json `years`), mean over seeds, per strategy and year."""
+    rows = []
+    for _, run in focal(runs).iterrows():
+        for year in run.get("years") if isinstance(run.get("years"), list | np.ndarray) else []:
+            rows.append({"strategy": run["strategy"], "seed": run["seed"], "year": year["year"],
+                         "weeks": year["weeks"], **{k: year.get(k) for k in YEAR_FIGURES}})
+    if not rows:
+        return pd.DataFrame(columns=["strategy", "year", "weeks", "seeds", *YEAR_FIGURES])
+    table = pd.DataFrame(rows)
+    for k in YEAR_FIGURES:
+        table[k] = pd.to_numeric(table[k], errors="coerce")  # None (nothing to measure) -> NaN
+    grouped = table.groupby(["strategy", "year"], sort=False)
+    out = grouped[list(YEAR_FIGURES)].mean().reset_index()
+    out.insert(2, "weeks", grouped["weeks"].min().to_numpy())
+    out.insert(3, "seeds", grouped["seed"].nunique().to_numpy())
+    return out

@@ -167,7 +167,7 @@ def value_text(value: Any) -> str:
 
 def firm_table(summaries: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One row per run x firm with every KPI of summary.json, nested ones as 'churn_by_reason.price'."""
-    records = [{"run": run, "firm": firm, **kpis}
+    records = [{"run": run, "firm": firm, "currency": (s.get("units") or {}).get("currency"), **kpis}
                for run, s in summaries.items() for firm, kpis in s["firms"].items()]
     return pd.json_normalize(records, sep=".")
 

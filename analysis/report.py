@@ -67,6 +67,8 @@ def build(sweep: Sweep, out: Path | str, kpi: str = "profit", baseline: str | No
     write_text(out / "ranking.md", markdown(ranking_view(ranking, kpis, kpi)))
     write_text(out / "paired_differences.csv", diffs.assign(baseline=base).to_csv(index=False))
     write_text(out / "churn_reasons.csv", reasons.to_csv(index=False))
+    by_year = aggregate.years(sweep.runs)
+    write_text(out / "years.csv", by_year.to_csv(index=False))
 
     sections = [
         Section(f"Ranking of strategies by {label(kpi)}", table=ranking_view(ranking, kpis, kpi),
@@ -76,6 +78,7 @@ def build(sweep: Sweep, out: Path | str, kpi: str = "profit", baseline: str | No
         differences_section(diffs, kpi, base, used),
         heatmap_section(sweep, kpi),
         time_series_section(sweep, ranking, base),
+        years_section(by_year, currency(sweep.runs)),
         Section("Why customers left", figures=[("churn_reasons", plots.churn_bars(reasons))],
                 table=churn_view(reasons),
                 notes=["Customers the focal business lost over the run, by the reason they left: mean over seeds "
@@ -95,6 +98,24 @@ INTERVALS = ("Rates and shares (0 to 1) and NPS (-100 to 100) get a t-interval b
              "mean and transformed back, so it stays inside the bounds (shown as [low, high] when not symmetric); "
              "other KPIs get mean ± t half-width.")
 CORRECTION_TEXT = {"holm": "Holm-adjusted", "bonferroni": "Bonferroni-adjusted", "none": "not adjusted"}
+
+
+def currency(runs: pd.DataFrame) -> str:
+    """The currency the runs' money is in (summary.json `units.currency`), or "currency units" for old results."""
+    codes = runs["currency"].dropna().unique() if "currency" in runs else []
+    return str(codes[0]) if len(codes) == 1 else "currency units"
+
+
+def years_section(by_year: pd.DataFrame, money: str) -> Section:
+    """The focal business's accounts, customers, retention and staff turnover year by year, per strategy."""
+    view = by_year.rename(columns={"revenue": f"revenue ({money}/year)", "costs": f"costs ({money}/year)",
+                                   "profit": f"profit ({money}/year)", "customers_end": "customers at year end",
+                                   "retention_rate": "retention (per year)",
+                                   "employee_turnover": "staff turnover (quits per employee-year)"})
+    return Section("Year by year", table=view,
+                   notes=["Focal business, mean over seeds, each recorded year of 52 weeks after the warm-up (a "
+                          "shorter last year says its weeks). Also in years.csv; costs by category are in each "
+                          "run's summary.json (`years`)."])
 
 
 def ties_note(ranking: pd.DataFrame, kpi: str, correction: str) -> str:

@@ -286,3 +286,20 @@ def test_report_names_its_correction_ties_pairing_and_seeds(tmp_path):
     assert "the paired half-width is" in text and "much tighter" not in text
     assert "holds runs of 2 different sweeps" in text and "python -m sim -m b" in text
     assert "| =1 | empathy=1 |" in (tmp_path / "out" / "ranking.md").read_text()
+
+
+def test_years_are_the_focal_firms_means_over_seeds_with_the_currency(tmp_path):
+    runs = hand_runs()
+    focal_rows = runs["role"] == "focal"
+    runs["currency"] = "USD"
+    runs["years"] = [[{"year": 1, "weeks": 52, "revenue": 100.0 * seed, "costs": 10.0, "profit": 100.0 * seed - 10,
+                       "customers_end": 5, "retention_rate": None, "employee_turnover": 0.5}] if focal else []
+                     for seed, focal in zip(runs["seed"], focal_rows, strict=True)]
+    table = aggregate.years(runs)
+    assert set(table["strategy"]) == set(runs["strategy"]) and (table["year"] == 1).all()
+    assert table["revenue"].tolist() == pytest.approx([100.0] * len(table))  # seeds 0, 1, 2: mean 100
+    assert table["retention_rate"].isna().all() and (table["seeds"] == 3).all()
+    sweep = Sweep(root=tmp_path, runs=runs, steps=hand_steps(hand_runs()), swept=["firm.empathy"])
+    text = build(sweep, tmp_path / "out", kpi="profit").read_text()
+    assert "Year by year" in text and "profit (USD/year)" in text
+    assert len(pd.read_csv(tmp_path / "out" / "years.csv")) == len(table)
