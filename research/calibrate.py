@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+import yaml
 
 from research import cli
 from research.evaluate import Outcome, Summary, ask_tell, mean_ci, on_seeds
@@ -338,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     cli.write_text(out / "fitted.txt", " ".join(f"{k}={v:.4g}" for k, v in fitted.items()) + "\n")
     if args.profile:
         cli.write_text(out / "fitted.yaml", overlay(args.profile, {**problem.direct, **fitted}, out))
+        cli.write_text(out / "priors.yaml", narrowed_priors(study, space))
     seconds = cli.record_run(out, "calibrate", args, bases[()], started, search_seeds=b.seeds, fresh_seeds=b.fresh,
                              runs=(b.trials * len(b.seeds) + 2 * len(b.fresh)) * len(bases))
     text = report(targets, space, bases[()], fitted, table, losses, b.trials, b.seeds, b.fresh, seconds,
@@ -346,6 +348,31 @@ def main(argv: Sequence[str] | None = None) -> Path:
     print(text)
     print(f"results: {out}")
     return out
+
+
+NEAR_BEST = 0.1  # share of the trials, the best, whose parameters count as consistent with your figures
+
+
+def fit_ranges(study: optuna.Study, space: Space) -> dict[str, tuple[float, float]]:
+    """Each fitted parameter's range over the best trials (the best 10%, at least 3): the fit's uncertainty."""
+    done = sorted((t for t in study.trials if t.value is not None), key=lambda t: t.value)
+    best = done[:max(3, int(NEAR_BEST * len(done)))]
+    return {name: (min(t.params[name] for t in best), max(t.params[name] for t in best)) for name in space.names}
+
+
+def narrowed_priors(study: optuna.Study, space: Space) -> str:
+    """The default priors (configs/priors/default.yaml) with the fitted parameters narrowed to the fit's range.
+
+    research.robust and python -m decide --robust read it with --priors: the assumptions your figures
+    pin down vary only as far as the fit leaves them open; the others keep their published ranges.
+    """
+    from research import priors
+
+    ranges = fit_ranges(study, space)
+    source = f"calibrated to your figures: range over the best {NEAR_BEST:.0%} of the fit's trials"
+    entries = {p.path: p.entry for p in priors.load().narrow(ranges, source).priors}
+    return ("# Priors narrowed by python -m research.calibrate --profile (see report.md beside it).\n"
+            + yaml.safe_dump({"parameters": entries}, sort_keys=False))
 
 
 def overlay(profile: Path, values: dict[str, Any], out: Path) -> str:

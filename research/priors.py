@@ -44,6 +44,12 @@ class Prior:
     distribution: str = "uniform"
     source: str = "assumption"
 
+    @property
+    def entry(self) -> dict[str, Any]:
+        """The prior as a priors file writes it (the inverse of `parse_entry`)."""
+        given = self.low if self.kind == "around" else [self.low, self.high]
+        return {self.kind: given, "distribution": self.distribution, "source": self.source}
+
     def bounds(self, value: float) -> tuple[float, float]:
         """Absolute bounds given the base config's value of the key, cut to the schema's range."""
         if self.kind == "range":

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from research import calibrate
+from research import calibrate, priors
 from research.evaluate import on_seeds
 from sim.app import load_config
 
@@ -38,6 +38,12 @@ def test_staff_turnover_figure_recovers_the_base_quit_chance(tmp_path):
         "behaviour.base_quit"]  # the overlay runs directly
     report = (out / "report.md").read_text()
     assert "to your figures" in report and "staff_turnover" in report
+    narrowed = priors.load(out / "priors.yaml")  # the fit's uncertainty as the robust comparison's range
+    fitted_quit = overlay["model"]["behaviour.base_quit"]
+    prior = narrowed.get("behaviour.base_quit")
+    assert prior.kind == "range" and prior.low * (1 - 1e-5) <= fitted_quit <= prior.high * (1 + 1e-5)  # 6 digits
+    assert "calibrated" in prior.source
+    assert narrowed.get("firm.empathy_cost") == priors.load().get("firm.empathy_cost")  # others keep theirs
 
 
 def test_bad_figures_are_one_line_errors(tmp_path):
