@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import ROOT, report
+from benchmarks.robust import time_robust
 from benchmarks.sweep import time_sweep
 from sim.config import ConfigError, check_value
 from sim.results import atomic_write
@@ -28,6 +29,7 @@ FULL = {"sizes": [10_000, 100_000, 1_000_000], "steps": 52, "degrees": [5, 10, 2
 QUICK = {"sizes": [10_000, 100_000], "steps": 10, "degrees": [5, 10, 20], "degree_size": 10_000,
          "reference_sizes": [10_000], "reference_steps": 2, "repeats": 1}
 SWEEP = {"runs": 20, "customers": 100_000, "steps": 104, "jobs": 2}
+ROBUST = {"draws": 64, "seeds": 4, "customers": 5_000, "steps": 104, "jobs": 2}  # the design of issue 14
 TARGETS = {"customer_steps_per_s": 5e6, "at": 1_000_000, "speedup": 50, "speedup_at": 100_000,
            "bytes_per_customer": 1024, "graph_build_steps": 52}  # from the issue "Scale"
 
@@ -136,6 +138,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sweep", action="store_true",
                         help=f"also time {SWEEP['runs']} runs of {SWEEP['customers']:,} customers x {SWEEP['steps']} "
                              f"weeks through the Hydra multirun path on {SWEEP['jobs']} jobs (a minute or more)")
+    parser.add_argument("--robust", action="store_true",
+                        help=f"also time a robust comparison: 2 strategies x {ROBUST['draws']} draws x "
+                             f"{ROBUST['seeds']} seeds at {ROBUST['customers']:,} customers x {ROBUST['steps']} weeks "
+                             f"on {ROBUST['jobs']} jobs (several minutes)")
     parser.add_argument("--quick", action="store_true", help=f"small sizes, a smoke test: {QUICK}")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks", help="folder for results.json and results.md")
     args = parser.parse_args(argv)
@@ -175,6 +181,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         r["sweep"] = time_sweep(**SWEEP)
         alone = probe(SWEEP["customers"], DEGREE, SWEEP["steps"])
         r["sweep"]["in_process_s"] = alone["graph_build_s"] + alone["setup_s"] + alone["stepping_s"]
+    if args.robust:
+        progress(f"robust comparison: 2 x {ROBUST['draws']} draws x {ROBUST['seeds']} seeds")
+        r["robust"] = time_robust(**ROBUST)
     r["scaling"] = scaling(r["sizes"], r["degrees"])
     r["targets"] = targets(r)
     r["load_average_end"] = report.load_average()

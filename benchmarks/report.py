@@ -93,6 +93,13 @@ def markdown(r: Results) -> str:
                   f"wall {w['wall_s']:.0f} s; a run takes {w['run_s_mean']:.1f} s inside the launcher "
                   f"({w['in_process_s']:.1f} s in-process alone); the launcher adds "
                   f"{w['launcher_overhead_per_run_s']:.2f} s per run."]
+    if r.get("robust"):
+        b = r["robust"]
+        guess = ", ".join(f"about {v:.0f} s on {n} cores" for n, v in b["extrapolated_wall_s"].items())
+        lines += ["", f"Robust comparison: 2 strategies x {b['draws']} draws x {b['seeds']} seeds = {b['runs']} runs "
+                  f"of {b['customers']:,} customers x {b['steps']} weeks (`python -m research.robust`, {b['jobs']} "
+                  f"jobs): wall {b['wall_s']:.0f} s, {b['runs_per_s']:.2f} runs/s. Extrapolated from that "
+                  f"throughput, not measured: {guess} (e.g. a Ray cluster), plus each pool's start-up."]
     lines += ["", *_table(["target", "measured", "met"],
                           [[t["target"], t["measured"], "yes" if t["met"] else "**no**"] for t in r["targets"]], 3)]
     return "\n".join(lines) + "\n"

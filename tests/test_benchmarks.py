@@ -35,3 +35,12 @@ def test_bad_option_is_one_line_and_exit_2(capsys):
         parse(["--repeats", "0"])
     assert stop.value.code == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_robust_timing_runs_the_design_and_extrapolates_from_its_throughput():
+    from benchmarks.robust import time_robust
+
+    timing = time_robust(draws=2, seeds=1, customers=300, steps=2, jobs=1, cores=(4,))
+    assert timing["runs"] == 4 and timing["wall_s"] > 0
+    assert timing["extrapolated_wall_s"]["4"] == pytest.approx(timing["wall_s"] / 4)
+    assert parse(["--robust"]).robust is True
