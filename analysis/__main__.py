@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from analysis import more_seeds
 from analysis.aggregate import CORRECTIONS, FEW
 from analysis.gather import AnalysisError, gather
 from analysis.report import build
@@ -26,11 +27,19 @@ def main(argv: list[str] | None = None) -> int:
                              "strategies, else none)")
     parser.add_argument("--target-halfwidth", type=positive, metavar="H",
                         help="report how many seeds a 95%% half-width of H on --kpi needs")
+    parser.add_argument("--add-seeds", action="store_true",
+                        help="with --target-halfwidth: relaunch the sweep (its recorded command) with more seeds, "
+                             "into the same folder, until every strategy reaches it or --max-seeds")
+    parser.add_argument("--max-seeds", type=whole, default=30, metavar="N",
+                        help="most seeds --add-seeds runs per strategy (default 30)")
     args = parser.parse_args(argv)
     out = args.out or args.sweep / "analysis"
+    if args.add_seeds and args.target_halfwidth is None:
+        parser.error("--add-seeds needs --target-halfwidth H: the half-width to reach")
     try:
         check_output_dir("--out", str(out))
-        sweep = gather(args.sweep)
+        sweep = (more_seeds.until_target(args.sweep, args.kpi, args.target_halfwidth, args.max_seeds)
+                 if args.add_seeds else gather(args.sweep))
         page = build(sweep, out, args.kpi, args.baseline, args.correction, args.target_halfwidth)
     except (AnalysisError, ConfigError, OSError) as err:
         print(f"analysis: error: {err}", file=sys.stderr)
@@ -40,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{sweep.runs['run'].nunique()} runs analysed" + (f" ({skipped} skipped)" if skipped else ""))
     print(f"report: {page}")
     return 0
+
+
+def whole(text: str) -> int:
+    """A whole number of at least 2 (argparse type)."""
+    value = int(text)
+    if value < 2:
+        raise ValueError(text)
+    return value
 
 
 def positive(text: str) -> float:

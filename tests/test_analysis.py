@@ -303,3 +303,22 @@ def test_years_are_the_focal_firms_means_over_seeds_with_the_currency(tmp_path):
     text = build(sweep, tmp_path / "out", kpi="profit").read_text()
     assert "Year by year" in text and "profit (USD/year)" in text
     assert len(pd.read_csv(tmp_path / "out" / "years.csv")) == len(table)
+
+
+def test_add_seeds_relaunches_the_recorded_sweep_until_the_half_width(tmp_path):
+    """--add-seeds runs the sweep's own command again with more seeds into the same folder; done runs are kept."""
+    from analysis import more_seeds
+
+    assert more_seeds.with_seeds("python -m sim -m firm.empathy=0,1 'seed=range(2)' hydra.sweep.dir=/x", 5)[3:] == [
+        "-m", "firm.empathy=0,1", "hydra.sweep.dir=/x", "seed=range(5)"]
+    sweep = tmp_path / "s"
+    subprocess.run([sys.executable, "-m", "sim", "-m", "firm.empathy=0,1", "seed=range(2)", "market.customers=200",
+                    "run.steps=3", "run.burn_in=0", f"hydra.sweep.dir={sweep}"], check=True, capture_output=True)
+    first = {p: p.stat().st_mtime for p in sweep.glob("*/summary.json")}
+    assert main([str(sweep), "--target-halfwidth", "1", "--add-seeds", "--max-seeds", "3"]) == 0
+    runs = pd.read_parquet(sweep / "analysis" / "runs.parquet")
+    assert sorted(runs["seed"].unique()) == [0, 1, 2]
+    assert len(first) == 4 and all(p.stat().st_mtime == t for p, t in first.items())  # not run again
+    with pytest.raises(SystemExit) as stop:
+        main([str(sweep), "--add-seeds"])  # needs --target-halfwidth
+    assert stop.value.code == 2
