@@ -8,12 +8,10 @@ independent, so they split over cores until the pool's start-up dominates.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
-from benchmarks import ROOT
+from benchmarks import run_timed
 
 
 def time_robust(draws: int, seeds: int, customers: int, steps: int, jobs: int,
@@ -23,12 +21,7 @@ def time_robust(draws: int, seeds: int, customers: int, steps: int, jobs: int,
         command = [sys.executable, "-m", "research.robust", "--alternative", "firm.empathy=0.8",
                    "--draws", str(draws), "--seeds", str(seeds), "--tornado", "0", "--jobs", str(jobs),
                    "--out", tmp, "--set", f"market.customers={customers}", f"run.steps={steps}"]
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise RuntimeError(f"the robust comparison failed (exit {done.returncode}): {last}")
+        wall = run_timed(command, "the robust comparison")
     runs = 2 * draws * seeds
     used = jobs if jobs > 0 else (os.cpu_count() or 1)
     per_core = runs / wall / used  # runs per second per core, start-up included

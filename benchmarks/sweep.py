@@ -8,13 +8,11 @@ last, so the launcher's overhead per run is (wall - sum of run times / jobs) / r
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from benchmarks import ROOT
+from benchmarks import run_timed
 
 
 def run_seconds(run_dir: Path) -> float:
@@ -28,12 +26,7 @@ def time_sweep(runs: int, customers: int, steps: int, jobs: int) -> dict[str, fl
         command = [sys.executable, "-m", "sim", "-m", f"seed=range({runs})", f"market.customers={customers}",
                    f"run.steps={steps}", "run.progress=false", f"hydra.sweep.dir={tmp}",
                    f"hydra.launcher.n_jobs={jobs}"]
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise RuntimeError(f"the sweep failed (exit {done.returncode}): {last}")
+        wall = run_timed(command, "the sweep")
         seconds = [run_seconds(d) for d in Path(tmp).iterdir() if (d / "summary.json").exists()]
     if len(seconds) != runs:
         raise RuntimeError(f"the sweep wrote {len(seconds)} results, expected {runs}")
