@@ -56,11 +56,6 @@ def unit(u: np.ndarray) -> np.ndarray:
     return u * (1 / SHOCK_SCALE)
 
 
-def count_cutoffs(cdf: np.ndarray) -> np.ndarray:
-    """Integer cutoffs of a count distribution's CDF: a shock u gives the count #{k : u >= cutoff_k}."""
-    return cutoff(cdf)
-
-
 def poisson_cutoffs(mean: float) -> np.ndarray:
     """Cutoffs of a Poisson(mean) CDF at 0, 1, ..., up to where the tail is below 2^-33."""
     if mean <= 0:
@@ -73,7 +68,7 @@ def poisson_cutoffs(mean: float) -> np.ndarray:
         pmf *= mean / k
         total += pmf
     cdf.append(1.0)
-    return count_cutoffs(np.array(cdf))
+    return cutoff(np.array(cdf))  # a shock u gives the count #{k : u >= cutoff_k}
 
 
 def binomial_cutoffs(trials: int, p: float) -> np.ndarray:
@@ -83,7 +78,7 @@ def binomial_cutoffs(trials: int, p: float) -> np.ndarray:
     n = np.arange(trials + 1)[:, None]
     k = np.arange(max(trials, 1))[None, :]
     cdf = np.where(k < n, stats.binom.cdf(k, n, p), 1.0)
-    return count_cutoffs(cdf)
+    return cutoff(cdf)
 
 
 def at_least_one(u: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
