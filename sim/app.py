@@ -570,6 +570,7 @@ def main() -> None:
     try:
         with results.stop_on_sigterm():
             plan = preflight(sys.argv[1:])
+            os.environ[manifest.TYPED] = shlex.join(plan.typed)  # the manifest records the command as typed
             for profile in plan.profiles:
                 print(derive.table(profile), flush=True)
             sys.argv[1:] = plan.argv

@@ -25,6 +25,7 @@ from sim.results import model_fingerprint
 
 NAME = "manifest.jsonl"
 HIDDEN_HYDRA = ("hydra.mode=", "hydra.sweep.dir=")  # implied by the command `sweep_command` writes
+TYPED = "SIM_TYPED_ARGS"  # environment: the command line as the user typed it (python -m sim sets it)
 
 
 def now() -> str:
@@ -60,9 +61,17 @@ def read(sweep_dir: Path) -> list[dict[str, Any]]:
     return events
 
 
-def sweep_command(task: list[str], hydra: list[str], sweep_dir: Path) -> str:
-    """The `python -m sim -m ...` that reproduces a launch into `sweep_dir` (run again, it finishes what is missing)."""
-    args = [*task, *(o for o in hydra if not o.startswith(HIDDEN_HYDRA)), f"hydra.sweep.dir={sweep_dir.resolve()}"]
+def sweep_command(task: list[str], hydra: list[str], sweep_dir: Path, typed: list[str] | None = None) -> str:
+    """The `python -m sim -m ...` that reproduces a launch into `sweep_dir` (run again, it finishes what is missing).
+
+    From the command as typed where known (a business profile is rewritten into internal overrides
+    on its way to Hydra); else rebuilt from Hydra's overrides.
+    """
+    if typed:
+        args = [a for a in typed if a not in ("-m", "--multirun") and not a.startswith("hydra.sweep.dir=")]
+    else:
+        args = [*task, *(o for o in hydra if not o.startswith(HIDDEN_HYDRA))]
+    args.append(f"hydra.sweep.dir={sweep_dir.resolve()}")
     return " ".join(["python -m sim -m", *map(shlex.quote, args)])
 
 
@@ -72,8 +81,9 @@ class SweepRecord(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         overrides = config.hydra.overrides
+        typed = shlex.split(os.environ.get(TYPED, ""))
         append(sweep_dir, {"event": "sweep", "time": now(),
-                           "command": sweep_command(list(overrides.task), list(overrides.hydra), sweep_dir)})
+                           "command": sweep_command(list(overrides.task), list(overrides.hydra), sweep_dir, typed)})
 
 
 class Record:

@@ -193,3 +193,15 @@ def test_the_slurm_path_tried_locally_gives_joblibs_results(reference, tmp_path)
     got = summaries(sweep_dir)
     assert len(got) == 4
     assert got == {name: data for name, data in summaries(reference[0]).items() if name in got}
+
+
+def test_the_manifest_records_a_profile_sweep_as_typed(tmp_path):
+    """A business profile reaches Hydra as internal overrides; the reproduce command is the one the user typed."""
+    profile = Path(__file__).parent / "data" / "profile_micro.yaml"
+    sweep_dir = tmp_path / "s"
+    subprocess.run([sys.executable, "-m", "sim", "-m", f"business={profile}", "seed=0,1", "run.steps=2",
+                    "run.burn_in=0", f"hydra.sweep.dir={sweep_dir}"], check=True, capture_output=True)
+    events = [json.loads(line) for line in (sweep_dir / "manifest.jsonl").read_text().splitlines()]
+    command = next(e["command"] for e in events if e["event"] == "sweep")
+    typed = f"business={profile} seed=0,1 run.steps=2 run.burn_in=0 hydra.sweep.dir={sweep_dir}"
+    assert command == f"python -m sim -m {typed}"
