@@ -95,9 +95,52 @@ def test_work_returns_the_load_and_the_moves():
 def test_restaff_closes_vacancies_never_active_slots_and_opens_new_ones():
     b = BehaviourConfig(hire_weeks=1.0)
     w = slots([A, V, V, A, C], firm=[0, 0, 0, 1, 1])
-    out = em.restaff(w, np.array([1, 3]), 10, b, Forced(geometric=[1, 2]))
+    rng = Forced(geometric=[1, 2])
+    out = em.restaff(w, np.array([1, 3]), 10, b, rng)
+    assert rng.geometric_p == pytest.approx(0.5)  # mean wait hire_weeks = 1: p = 1 / (1 + 1)
     assert out.status.tolist() == [A, C, C, A, C, V, V]
     assert out.firm.tolist() == [0, 0, 0, 1, 1, 1, 1] and out.refill_at[5:].tolist() == [10, 11]
     same = slots([A, V])
     assert em.restaff(same, np.array([2]), 4, b, Forced()) is same
     assert same.status.tolist() == [A, V]
+
+
+def test_restaff_counts_a_firm_without_slots_and_opens_its_first():
+    out = em.restaff(slots([A]), np.array([1, 2]), 0, BehaviourConfig(hire_weeks=0.0), Forced(geometric=[1, 1]))
+    assert out.firm.tolist() == [0, 1, 1] and out.status.tolist() == [A, V, V]
+    assert out.burnout.dtype == np.float32 and out.status.dtype == np.int8
+
+
+def test_engagement_rests_between_zero_and_one_however_poor_or_rich_the_job():
+    assert em.engagement_target(np.array([-0.5, 0.5, 1.5]), np.array([0.1, 0.1, 0.1])).tolist() == \
+        pytest.approx([0.0, 0.6, 1.0])
+
+
+def test_burnout_heads_for_at_most_one_however_great_the_strain():
+    b = BehaviourConfig(burnout_threshold=0.5, burnout_rate=1.0)
+    w = slots([A])
+    em.update_wellbeing(w, np.array([1.0]), np.array([10.0]), np.zeros(1), np.array([0.8]), b)
+    assert w.burnout.tolist() == pytest.approx([1.0])
+
+
+def test_the_quit_chance_is_at_most_one_and_a_shock_equal_to_it_stays():
+    b = BehaviourConfig(base_quit=0.5, quit_disengaged=0.0, quit_burnout=0.0, pay_quit_elasticity=1.0)
+    assert em.quit_chance(np.ones(1), np.zeros(1), np.array([0.25]), b).tolist() == [1.0]  # 0.5 / 0.25 capped
+    w = slots([A])
+    b = BehaviourConfig(base_quit=0.5, quit_disengaged=0.0, quit_burnout=0.0, pay_quit_elasticity=0.0)
+    quits, _ = em.quit_and_hire(w, 0, np.zeros(1), np.ones(1), np.ones(1), b, Forced(random=[0.5]))
+    assert quits.tolist() == []  # u < p quits; u == p does not
+
+
+def test_a_new_hire_starts_rested():
+    w = slots([V], burnout=[0.7])
+    em.fill(w, np.array([0]), np.zeros(1), np.array([0.6]), BehaviourConfig(), Forced(normal=[0.0, 0.0]))
+    assert w.burnout.tolist() == [0.0] and w.status.tolist() == [A]
+
+
+def test_the_roster_keeps_slot_order_within_a_firm_for_large_teams():
+    """A stable sort: with many colleagues an unstable one would reorder them and change who serves whom."""
+    firm = [1, 0] * 20
+    w = slots([A] * 40, firm=firm)
+    r = em.roster(w, 2)
+    assert r.order.tolist() == list(range(1, 40, 2)) + list(range(0, 40, 2))
