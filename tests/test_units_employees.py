@@ -144,3 +144,18 @@ def test_the_roster_keeps_slot_order_within_a_firm_for_large_teams():
     w = slots([A] * 40, firm=firm)
     r = em.roster(w, 2)
     assert r.order.tolist() == list(range(1, 40, 2)) + list(range(0, 40, 2))
+
+
+def test_training_grows_skill_in_proportion_to_empathy():
+    b = BehaviourConfig(training_rate=0.2)
+    w = slots([A, A], firm=[0, 1], skill=[0.5, 0.5])
+    em.update_wellbeing(w, np.zeros(2), np.zeros(2), np.array([0.5, 0.25]), np.array([0.6, 0.6]), b)
+    assert w.skill.tolist() == pytest.approx([0.5 + 0.2 * 0.5 * 0.5, 0.5 + 0.2 * 0.25 * 0.5])
+
+
+def test_a_hires_disposition_is_the_spread_times_a_normal_draw():
+    w = slots([V, V])
+    em.fill(w, np.array([0, 1]), np.zeros(1), np.array([0.5]), BehaviourConfig(engagement_spread=0.1),
+            Forced(normal=[0.0, 0.0, 2.0, -1.0]))
+    assert w.disposition.tolist() == pytest.approx([0.2, -0.1])
+    assert w.engagement.tolist() == pytest.approx([0.7, 0.4])
