@@ -223,3 +223,18 @@ def test_route_caps_the_emotional_chance_and_sends_each_firms_bot_to_its_own_slo
     _, r = service.route(c, firms, em.roster(w, 2), w, service.visit_tables(market), market, np.array([0.7, 0.7]), u)
     assert r.contacts.tolist() == [2, 2] and r.emotional.tolist() == [True, True]
     assert r.server.tolist() == [0, w.n + 1]
+
+
+def test_route_keeps_a_buyer_with_a_single_contact_and_the_largest_count():
+    """Thinned contacts: one contact is an encounter. The largest visit count the table allows is routed too."""
+    market = MarketConfig(visit_rate=1.0, contacts_per_visit=0.5, emotional_share=0.1)
+    tables = service.visit_tables(market)
+    c = customers([0.5] * 2, [0, 0])
+    w = workforce(1)
+    top = (tables[0][tables[0] < 2**32][-1] + 1) / 2**32  # a shock above every reachable cutoff: the largest count
+    u = np.array([u32(0.5, top), u32(0.5, 0.9999999), u32(0, 0), u32(0.9, 0.9), u32(0, 0)])
+    (buyers, bought, _), r = service.route(c, one_firm(automation=0.0), em.roster(w, 1), w, tables, market,
+                                           np.zeros(1), u)
+    assert bought.tolist()[0] == 1 and bought[1] == (tables[0] < 2**32).sum()
+    assert r.who.tolist() == [0, 1] and r.contacts[0] == 1  # Binomial(1, 0.5) at 0.5: one contact
+    assert r.contacts[1] == bought[1] and r.emotional.all()  # every contact, emotional at shock 0
