@@ -17,6 +17,7 @@ The process is four steps, in order: `route` (who meets whom), `deliver` (what t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -64,8 +65,9 @@ class Routing:
     handed: np.ndarray  # bool: the bot handed an emotional encounter to a person
     server: np.ndarray  # employee slot, w.n + firm for the bot, w.n + firms for nobody
 
-    @property
+    @cached_property
     def human(self) -> np.ndarray:
+        """A person served the encounter (asked for three times a step: computed once)."""
         return ~self.bot | self.handed
 
     def frustrated(self, b: BehaviourConfig) -> np.ndarray:
