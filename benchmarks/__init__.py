@@ -1,4 +1,4 @@
-"""Speed and memory of the vectorised model against a plain per-agent Mesa model of the same rules."""
+"""Speed and memory of the model (compiled kernels) against a plain per-agent Mesa model of the same rules."""
 
 import subprocess
 import time

@@ -45,7 +45,7 @@ def markdown(r: Results) -> str:
     """The report: speed and memory by size, scaling, the Hydra sweep, and the targets."""
     m, o = r["machine"], r["options"]
     lines = [
-        "## Benchmark: vectorised model vs a per-agent Mesa model" + (" (quick)" if o["quick"] else ""),
+        "## Benchmark: the model (compiled kernels) vs a per-agent Mesa model" + (" (quick)" if o["quick"] else ""),
         "",
         f"Default scenario (all mechanisms on, small-world graph of mean degree 10), {o['steps']} weekly steps per "
         f"size, each size in a fresh process; every timing is the fastest of {o.get('repeats', 1)} (the least "
@@ -66,10 +66,14 @@ def markdown(r: Results) -> str:
                      "peak memory per customer (bytes)", "per-agent Mesa customer-steps/s", "speed-up"], rows)
     ref_steps = {x["steps"] for x in r["reference"]}
     lines += ["", f"Per-agent Mesa model (`benchmarks/reference.py`): {', '.join(map(str, sorted(ref_steps)))} steps "
-              "per size, in a fresh process like the vectorised model; speed-up = customer-steps/s of the vectorised "
+              "per size, in a fresh process like the model; speed-up = customer-steps/s of the model "
               "model / of the per-agent one. "
               "Peak memory: the run's peak resident memory above the interpreter's after imports (graph, model and "
               "stepping included), per customer."]
+    if start := r.get("startup"):
+        lines += ["", f"Start-up (`python -m sim` at 1,000 customers for one week, wall): {start['cached_s']:.1f} s "
+                  f"with the kernels cached; {start['compiling_s']:.1f} s for the first run of this version on a "
+                  "machine, which compiles them (sim.jit)."]
     scaling = r["scaling"]
     if "customers_slope" in scaling:
         lines += ["", f"Cost against customers: slope of log(step time) vs log(customers) = "
@@ -100,6 +104,14 @@ def markdown(r: Results) -> str:
                   f"of {b['customers']:,} customers x {b['steps']} weeks (`python -m research.robust`, {b['jobs']} "
                   f"jobs): wall {b['wall_s']:.0f} s, {b['runs_per_s']:.2f} runs/s. Extrapolated from that "
                   f"throughput, not measured: {guess} (e.g. a Ray cluster), plus each pool's start-up."]
+    if r.get("batch"):
+        b = r["batch"]
+        lines += ["", f"Batched replications: {b['seeds']} seeds x {b['customers']:,} customers x {b['steps']} weeks "
+                  f"(after the warm-up). Batched (`python -m sim -m seed='range({b['seeds']})' ...`, {b['jobs']} "
+                  f"joblib worker processes, each running many seeds): wall {b['batched_wall_s']:.0f} s. One "
+                  f"`python -m sim seed=i ...` process per run, {b['jobs']} at a time: wall "
+                  f"{b['one_process_per_run_wall_s']:.0f} s. Speed-up {b['speedup']:.1f}x; every run's results "
+                  "equal in both (summary.json without provenance)."]
     lines += ["", *_table(["target", "measured", "met"],
                           [[t["target"], t["measured"], "yes" if t["met"] else "**no**"] for t in r["targets"]], 3)]
     return "\n".join(lines) + "\n"

@@ -9,10 +9,12 @@ attributed to the shortfall that drove it (its reason).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from sim.config import BehaviourConfig, MarketConfig
+from sim.jit import kernel, rule
 
 NO_FIRM = -1
 INITIAL_COHORT = -1  # `since` of the customers served at the start: they joined just before week 0
@@ -26,6 +28,7 @@ CHANNELS = ("advertising", "referral", "switching")
 ADVERTISING, REFERRAL, SWITCHING = range(len(CHANNELS))
 
 F32 = np.float32
+ZERO, ONE = F32(0), F32(1)
 
 
 @dataclass
@@ -94,124 +97,163 @@ def draw_need(mean: np.ndarray, spread: float, rng: np.random.Generator) -> np.n
     return np.where(inner, drawn, mean).astype(F32)
 
 
-def felt(empathy: np.ndarray, returns: float) -> np.ndarray:
-    """How much felt empathy counts: empathy ** returns (returns < 1: diminishing returns).
+def felt(empathy: float, returns: float) -> float:
+    """How much felt empathy counts: empathy ** returns (returns < 1: diminishing returns), exactly 0 at 0.
 
-    Computed as exp(returns * log(empathy)), exactly 0 at 0: the C library's powf takes a slow path
-    on 0, and a third of a town (its prospects) feels no empathy from anyone; log and exp run in
-    NumPy's vectorised kernels.
+    Written as exp(returns * log(empathy)): the C library's powf takes a slow path on 0, and a third
+    of a town (its prospects) feels no empathy from anyone.
     """
+    return np.exp(returns * np.log(empathy))
+
+felt = rule(felt)
+
+
+def felt_all(empathy: np.ndarray, returns: float) -> np.ndarray:
+    """`felt` over an array, run by NumPy: its vectorised exp and log are several times faster than a loop's."""
     with np.errstate(divide="ignore"):  # log(0) = -inf, and exp(-inf) = 0
-        x = np.log(np.asarray(empathy, dtype=F32))
-    x *= F32(returns)
-    return np.exp(x, out=x)
+        return getattr(felt, "py_func", felt)(np.asarray(empathy, dtype=F32), F32(returns))  # the rule, in NumPy
 
 
-def satisfaction(c: Customers, idx: np.ndarray | slice, returns: float) -> np.ndarray:
-    """Overall satisfaction: quality for the price-driven, felt empathy for the relationship-driven."""
-    quality = c.quality[idx]
-    s = felt(c.felt_empathy[idx], returns)
-    s -= quality
-    s *= c.need[idx]
-    s += quality  # (1 - need) quality + need empathy^returns, without temporaries
-    return s
+def satisfaction_of(quality: float, warmth: float, need: float) -> float:
+    """Overall satisfaction: (1 - need) quality + need warmth, with warmth = `felt`(felt empathy)."""
+    return (warmth - quality) * need + quality
+
+satisfaction_of = rule(satisfaction_of)
 
 
-def recommendation(c: Customers, satisfied: np.ndarray, b: BehaviourConfig) -> np.ndarray:
+def recommend_of(satisfied: float, attachment: float, response: float, nps_attachment: float) -> float:
     """Willingness to recommend in [0,1] (the NPS question / 10): satisfaction lifted by attachment.
 
     recommend = clip(s + w a (1 - s) + rho, 0, 1), with s the satisfaction, a the attachment,
     w `nps_attachment` and rho the customer's response style: some rate every firm higher or lower
     than others would (`market.response_spread`; 0 turns it off).
     """
-    r = F32(b.nps_attachment) * c.attachment
-    r *= 1 - satisfied
-    r += satisfied
-    r += c.response
-    return np.clip(r, 0, 1, out=r)
+    return min(max(nps_attachment * attachment * (ONE - satisfied) + satisfied + response, ZERO), ONE)
+
+recommend_of = rule(recommend_of)
 
 
-@dataclass
-class Shortfalls:
-    """How far each option falls short of an ideal firm, per utility component (options x rows).
+def _satisfaction(quality: np.ndarray, warmth: np.ndarray, need: np.ndarray) -> np.ndarray:
+    out = np.empty(len(quality), dtype=np.float32)
+    for i in range(len(quality)):
+        out[i] = satisfaction_of(quality[i], warmth[i], need[i])
+    return out
 
-    Options are the firms and, last, the outside option. Options run along the first axis so that
-    every per-customer reduction over options is a handful of contiguous vector operations.
+_satisfaction = kernel(_satisfaction)
+
+
+def _recommendation(satisfied: np.ndarray, attachment: np.ndarray, response: np.ndarray, weight: float) -> np.ndarray:
+    out = np.empty(len(satisfied), dtype=np.float32)
+    for i in range(len(satisfied)):
+        out[i] = recommend_of(satisfied[i], attachment[i], response[i], weight)
+    return out
+
+_recommendation = kernel(_recommendation)
+
+
+def satisfaction(c: Customers, idx: np.ndarray | slice, returns: float) -> np.ndarray:
+    """`satisfaction_of` for the customers idx."""
+    return _satisfaction(c.quality[idx], felt_all(c.felt_empathy[idx], returns), c.need[idx])
+
+
+def recommendation(c: Customers, satisfied: np.ndarray, b: BehaviourConfig) -> np.ndarray:
+    """`recommend_of` for every customer, given their satisfaction."""
+    return _recommendation(satisfied.astype(F32), c.attachment, c.response, F32(b.nps_attachment))
+
+
+class Taste(NamedTuple):
+    """What choice weighs, as float32 for the kernels: the utility weights and the segments' price sensitivity."""
+
+    quality: np.float32
+    empathy: np.float32
+    returns: np.float32
+    price: np.float32
+    buzz: np.float32
+    habit: np.float32  # switching_cost: the current firm's habit bonus
+    attachment: np.float32
+    outside: np.float32  # utility of doing without
+    noise: np.float32
+    price_driven: np.float32  # price sensitivity of the price-driven segment
+    relationship_driven: np.float32
+
+
+def taste(market: MarketConfig, b: BehaviourConfig, buzz_weight: float) -> Taste:
+    """The choice weights of a config (`buzz_weight` 0 when word of mouth is off)."""
+    return Taste(*(F32(x) for x in (b.quality_weight, b.empathy_weight, b.empathy_returns, b.price_weight, buzz_weight,
+                                   b.switching_cost, b.attachment_weight, market.outside_utility, b.choice_noise,
+                                   market.price_driven_price_sensitivity, market.relationship_price_sensitivity)))
+
+
+# the components of an option's utility, in the order `shortfalls` returns them
+QUALITY_GAP, EMPATHY_GAP, PRICE_GAP, BUZZ = range(4)
+
+
+def shortfalls(quality: float, warmth: float, need: float, price: float, segment: int, buzz: float,
+               t: Taste) -> tuple[float, float, float, float]:
+    """How far one firm falls short of an ideal one for one customer, by component, and its word of mouth.
+
+    The current firm is judged by the customer's own experience, others by their reputation (the
+    caller passes which; warmth is `felt` of the felt or reputed empathy E). shortfall_quality =
+    wq (1 - Q), shortfall_empathy = we need (1 - E^gamma), shortfall_price = wp sensitivity (price - 1),
+    buzz = ww buzz. Doing without has no shortfalls; its utility is `market.outside_utility`.
     """
+    sensitivity = t.price_driven if segment == PRICE_DRIVEN else t.relationship_driven
+    return (t.quality * (ONE - quality), t.empathy * need * (ONE - warmth), t.price * (price - ONE) * sensitivity,
+            t.buzz * buzz)
 
-    quality: np.ndarray
-    empathy: np.ndarray
-    price: np.ndarray
-    buzz: np.ndarray
-
-    def utility(self) -> np.ndarray:
-        return self.buzz - self.quality - self.empathy - self.price
+shortfalls = rule(shortfalls)
 
 
-def shortfalls(
-    c: Customers, idx: np.ndarray, price: np.ndarray, reputation: tuple[np.ndarray, np.ndarray],
-    market: MarketConfig, b: BehaviourConfig, buzz_weight: float,
-) -> Shortfalls:
-    """Utility components of every firm, plus the outside option as the last row.
+def utility(s: np.ndarray) -> float:
+    """Utility of an option from its components (`shortfalls`): buzz minus the shortfalls."""
+    return s[BUZZ] - s[QUALITY_GAP] - s[EMPATHY_GAP] - s[PRICE_GAP]
 
-    The current firm is judged by the customer's own experience, others by their reputation.
-    shortfall_quality = wq (1 - Q), shortfall_empathy = we need (1 - E^gamma),
-    shortfall_price = wp sensitivity (price - 1), buzz = ww buzz. The outside option has no
-    shortfalls; its utility `market.outside_utility` is added by the caller.
+utility = rule(utility)
+
+
+def logit_pick(utility: np.ndarray, noise: float, u: float) -> int:
+    """Multinomial logit choice by inverse CDF: a uniform u on [0, 1) picks an option (an index of `utility`).
+
+    The utilities are overwritten by the cumulative choice weights (no scratch array per customer).
     """
-    rep_quality, rep_empathy = (r.astype(F32) for r in reputation)
-    rows, firms = len(idx), len(price)
-    need = c.need[idx]
-    by_segment = np.zeros(2, dtype=F32)
-    by_segment[[PRICE_DRIVEN, RELATIONSHIP_DRIVEN]] = (market.price_driven_price_sensitivity,
-                                                       market.relationship_price_sensitivity)
-    sensitivity = by_segment[c.segment[idx]]
-    s = Shortfalls(*(np.empty((firms + 1, rows), dtype=F32) for _ in range(4)))
-    for part in (s.quality, s.empathy, s.price, s.buzz):
-        part[firms] = 0  # the outside option falls short of nothing
-    s.quality[:firms] = (F32(b.quality_weight) * (1 - rep_quality))[:, None]
-    s.empathy[:firms] = (F32(b.empathy_weight) * (1 - felt(rep_empathy, b.empathy_returns)))[:, None] * need
-    s.price[:firms] = (F32(b.price_weight) * (price.astype(F32) - 1))[:, None] * sensitivity
-    np.take(c.buzz, idx, axis=1, out=s.buzz[:firms])
-    s.buzz[:firms] *= F32(buzz_weight)
-    own = np.flatnonzero(c.firm[idx] >= 0)  # judged by own experience, not reputation
-    who = idx[own]
-    at = c.firm[who].astype(np.intp) * rows + own  # flat position of (current firm, row)
-    s.quality.reshape(-1)[at] = F32(b.quality_weight) * (1 - c.quality[who])
-    s.empathy.reshape(-1)[at] = F32(b.empathy_weight) * need[own] * (1 - felt(c.felt_empathy[who], b.empathy_returns))
-    return s
+    top = utility.max() / noise
+    total = ZERO
+    for j in range(len(utility)):
+        total += np.exp(utility[j] / noise - top)
+        utility[j] = total
+    pick = 0  # the first option whose cumulative weight exceeds u * total (one of no weight is never picked)
+    for j in range(len(utility)):
+        pick += utility[j] <= u * total
+    return min(pick, len(utility) - 1)
 
 
-def logit_pick(utility: np.ndarray, noise: float, u: np.ndarray) -> np.ndarray:
-    """Multinomial logit choice by inverse CDF: one uniform on [0, 1) per column picks a row (option)."""
-    p = utility / F32(noise)
-    p -= np.maximum.reduce(p, axis=0)
-    np.exp(p, out=p)
-    for j in range(1, len(p)):  # cumulative sum over options, row by row: contiguous and fast
-        p[j] += p[j - 1]
-    below = np.add.reduce(p < u * p[-1], axis=0, dtype=np.int8)
-    return np.minimum(below, len(p) - 1)
+logit_pick = rule(logit_pick)
 
 
-def churn_reason(s: Shortfalls, rows: np.ndarray, cur: np.ndarray, dest: np.ndarray,
-                 last_event: np.ndarray) -> np.ndarray:
-    """The component that gained most by leaving `cur` for `dest` names the reason.
+def churn_reason(current: np.ndarray, chosen: np.ndarray, to_rival: bool, last_event: int) -> int:
+    """The component that gained most by leaving `current` for `chosen` names the reason.
 
     Empathy shortfall -> indifference; price -> price; quality -> poor service, or bot
     frustration when the latest encounter was a bot failing an emotional contact; a rival's
     better word of mouth -> competitor pull (only when moving to a rival, not to doing
     without). A move no component explains (the logit's taste shock) -> other.
     """
-    outside = len(s.quality) - 1
-    gain = np.stack([
-        s.empathy[cur, rows] - s.empathy[dest, rows],
-        s.price[cur, rows] - s.price[dest, rows],
-        s.quality[cur, rows] - s.quality[dest, rows],
-        np.where(dest == outside, -np.inf, s.buzz[dest, rows] - s.buzz[cur, rows]),  # only a rival pulls
-    ], axis=1)
-    reason = np.array([INDIFFERENCE, PRICE, POOR_SERVICE, COMPETITOR_PULL])[gain.argmax(axis=1)]
-    reason = np.where((reason == POOR_SERVICE) & (last_event == EVENT_BOT_FRUSTRATION), BOT_FRUSTRATION, reason)
-    return np.where(gain.max(axis=1) > 0, reason, OTHER)  # no component gained: taste, not a reason
+    gains = (current[EMPATHY_GAP] - chosen[EMPATHY_GAP], current[PRICE_GAP] - chosen[PRICE_GAP],
+             current[QUALITY_GAP] - chosen[QUALITY_GAP], chosen[BUZZ] - current[BUZZ] if to_rival else -np.inf)
+    best, reason = gains[0], INDIFFERENCE
+    if gains[1] > best:
+        best, reason = gains[1], PRICE
+    if gains[2] > best:
+        best, reason = gains[2], POOR_SERVICE
+    if gains[3] > best:
+        best, reason = gains[3], COMPETITOR_PULL
+    if best <= 0:
+        return OTHER  # no component gained: taste, not a reason
+    if reason == POOR_SERVICE and last_event == EVENT_BOT_FRUSTRATION:
+        return BOT_FRUSTRATION
+    return reason
+
+churn_reason = rule(churn_reason)
 
 
 def start_relationship(c: Customers, idx: np.ndarray, firm: np.ndarray, step: int,

@@ -109,7 +109,7 @@ class Roster:
     def assign(self, firm: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A uniformly chosen active employee of each contact's firm; -1 where a firm has none.
 
-        `u` holds one 16-bit shock per contact (see `sim.rng.shocks`).
+        `u` holds one 32-bit shock per contact (see `sim.rng.shocks`).
         """
         nobody = len(self.order)  # a firm without staff points past the roster, to -1
         start = np.where(self.count > 0, self.start, nobody)

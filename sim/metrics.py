@@ -21,6 +21,7 @@ from sim.config import BehaviourConfig, SimConfig
 from sim.customers import Customers
 from sim.employees import ACTIVE, VACANT, Work
 from sim.firms import COST_ITEMS
+from sim.jit import kernel
 
 if TYPE_CHECKING:
     from sim.acquisition import Adoptions
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from sim.wom import Talk
 
 Row = dict[str, np.ndarray]
+F32 = np.float32
 
 
 def _share(part: np.ndarray, whole: np.ndarray | float) -> np.ndarray:
@@ -52,23 +54,6 @@ def customers_per_segment(c: Customers, firms: int) -> np.ndarray:
     return np.bincount(code, minlength=(firms + 1) * ns)[ns:].reshape(firms, ns)
 
 
-def count_flags(group: np.ndarray, groups: int, flags: list[np.ndarray]) -> np.ndarray:
-    """Per group, how many rows it has and how many have each flag set: one bincount over bit-packed flags.
-
-    Returns an int array (groups, 1 + len(flags)): the group's size, then one column per flag.
-    """
-    k = len(flags)
-    if k > 8:
-        raise ValueError(f"count_flags packs at most 8 flags, got {k}")
-    packed = np.zeros(len(group), dtype=np.uint8)
-    for j, flag in enumerate(flags):
-        packed |= flag.view(np.uint8) << np.uint8(j)
-    code = (group.astype(np.intp) << k) | packed
-    table = np.bincount(code, minlength=groups << k).reshape(groups, 1 << k)
-    bits = (np.arange(1 << k)[:, None] >> np.arange(k)[None, :]) & 1
-    return np.hstack([table.sum(axis=1, keepdims=True), table @ bits])
-
-
 @dataclass
 class Survey:
     """What the customers think this week, per customer and summed up per firm."""
@@ -84,18 +69,39 @@ class Survey:
 
 def survey(c: Customers, firms: int, b: BehaviourConfig) -> Survey:
     """Satisfaction and willingness to recommend of every customer; NPS counts per firm."""
-    slot = c.firm.astype(np.intp) + 1  # 0 for prospects, who are left out
-    satisfied = cu.satisfaction(c, slice(None), b.empathy_returns)
-    recommend = cu.recommendation(c, satisfied, b)
-    counts = count_flags(slot, firms + 1, [recommend >= b.promoter_threshold,
-                                          recommend < b.detractor_threshold])[1:]
+    recommend, counts, sums = ask(c.firm, c.quality, c.felt_empathy, cu.felt_all(c.felt_empathy, b.empathy_returns),
+                                  c.need, c.attachment, c.response, firms, F32(b.nps_attachment),
+                                  F32(b.promoter_threshold), F32(b.detractor_threshold))
     customers = counts[:, 0]
-
-    def mean(x: np.ndarray) -> np.ndarray:
-        return _share(np.bincount(slot, weights=x, minlength=firms + 1)[1:], customers)
-
+    mean = _share(sums, customers[:, None])
     return Survey(recommend=recommend, customers=customers, promoters=counts[:, 1], detractors=counts[:, 2],
-                  satisfaction=mean(satisfied), quality=mean(c.quality), felt_empathy=mean(c.felt_empathy))
+                  satisfaction=mean[:, 0], quality=mean[:, 1], felt_empathy=mean[:, 2])
+
+
+def ask(firm: np.ndarray, quality: np.ndarray, felt_empathy: np.ndarray, warmth: np.ndarray, need: np.ndarray,
+        attachment: np.ndarray, response: np.ndarray, firms: int, nps_attachment: float, promoter: float,
+        detractor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every customer's willingness to recommend, and per firm its answers summed up.
+
+    Per firm: customers, promoters (>= promoter) and detractors (< detractor); and the sums of
+    satisfaction, perceived quality and felt empathy.
+    """
+    recommend = np.empty(len(firm), np.float32)
+    counts, sums = np.zeros((firms + 1, 3), np.int64), np.zeros((firms + 1, 3))  # row 0: prospects, not asked
+    for i in range(len(firm)):
+        satisfied = cu.satisfaction_of(quality[i], warmth[i], need[i])
+        r = cu.recommend_of(satisfied, attachment[i], response[i], nps_attachment)
+        recommend[i] = r
+        f = firm[i] + 1
+        counts[f, 0] += 1
+        counts[f, 1] += r >= promoter
+        counts[f, 2] += r < detractor
+        sums[f, 0] += satisfied
+        sums[f, 1] += quality[i]
+        sums[f, 2] += felt_empathy[i]
+    return recommend, counts[1:], sums[1:]
+
+ask = kernel(ask)
 
 
 def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encounters, work: Work,

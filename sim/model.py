@@ -95,6 +95,8 @@ class EmpathyMarket(mesa.Model):
     def step(self) -> None:
         """One week: each process of the ODD schedule (`SCHEDULE`), in order, on this week's context."""
         week = Week(self.week)
+        if self.week + 1 < self.cfg.run.burn_in + self.cfg.run.steps:
+            self.streams.draw_ahead(self.week + 1, self.shocks_per_week, self.customers.n)
         for process, _ in SCHEDULE:
             getattr(self, process)(week)
 
@@ -109,8 +111,7 @@ class EmpathyMarket(mesa.Model):
     def reconsider(self, week: Week) -> None:
         """2. Customers leave for reasons outside the model, or review their firm by logit choice."""
         week.at_start = metrics.customers_per_segment(self.customers, self.firms.n)
-        week.moves = choice.reconsider(self.customers, self.firms, self.cfg, week.t,
-                                       self.streams.step("choice", week.t))
+        week.moves = choice.reconsider(self.customers, self.firms, self.cfg, week.t, self._shocks("choice", week.t))
 
     def serve(self, week: Week) -> None:
         """3. Visits, and encounters with a bot or a person; customers learn from them."""
@@ -118,7 +119,7 @@ class EmpathyMarket(mesa.Model):
         failure = firms.failure_rate(fs, self.calendar_week, cfg.market.failure_rate)
         week.enc = service.serve(self.customers, fs, self.workforce, employees.roster(self.workforce, fs.n),
                                  cfg.market, cfg.behaviour, self._discounted_margin(week.t), failure,
-                                 self.visit_tables, self.streams.step("service", week.t))
+                                 self.visit_tables, self._shocks("service", week.t))
         self._buyers, self._bought = week.enc.buyers, week.enc.bought
         self._human_contacts += week.enc.human_contacts
 
@@ -139,13 +140,13 @@ class EmpathyMarket(mesa.Model):
         cfg = self.cfg
         if cfg.wom.enabled:
             week.talk = wom.spread(self.customers, self.graph, week.survey.recommend, cfg.wom, cfg.behaviour,
-                                   self.streams.step("wom", week.t))
+                                   self._shocks("wom", week.t))
 
     def adopt(self, week: Week) -> None:
         """7. Prospects adopt a firm through its adverts or its customers' referrals."""
         praise = week.talk.praise if week.talk else None
         week.adopted = acquisition.adopt(self.customers, self.firms, praise, self.cfg, week.t,
-                                         self.streams.step("acquisition", week.t))
+                                         self._shocks("acquisition", week.t))
 
     def account(self, week: Week) -> None:
         """8. The week's accounts and metrics, reputations; the row is recorded after the warm-up."""
@@ -184,6 +185,15 @@ class EmpathyMarket(mesa.Model):
         self.workforce.status[~fs.active[self.workforce.firm]] = employees.CLOSED  # a firm that left lays off
         self.notes += [f"week {self.calendar_week}: {note}" for note in notes]
         self._customers_at_review = now
+
+    @property
+    def shocks_per_week(self) -> dict[str, int]:
+        """Rows of customer shocks each stochastic customer process draws a week."""
+        wanted = {"choice": choice.SHOCKS, "service": service.SHOCKS, "acquisition": acquisition.SHOCKS}
+        return wanted | ({"wom": wom.SHOCKS} if self.cfg.wom.enabled else {})
+
+    def _shocks(self, process: str, t: int) -> np.ndarray:
+        return self.streams.shocks(process, t, self.shocks_per_week[process], self.customers.n)
 
     @property
     def purchases(self) -> np.ndarray:

@@ -8,16 +8,28 @@ compared pair by pair (common random numbers), and one process's draws never shi
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 
 STREAMS = ("population", "graph", "workforce", "service", "wom", "choice", "acquisition")
 
 
+AHEAD_MIN = 50_000  # customers from which next week's shocks are drawn ahead, on another core
+
+
 class Streams:
-    """Factory of independent generators keyed by process name and step."""
+    """Factory of independent generators keyed by process name and step, and of their customer shocks.
+
+    Customer shocks depend on nothing but (seed, process, step, count), so a large market draws next
+    week's while this week runs (`draw_ahead`): on a second core the draws cost no time, and the
+    values are the same as drawn in turn.
+    """
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
+        self._ahead: dict[tuple[str, int], Future] = {}
 
     def setup(self, name: str) -> np.random.Generator:
         """Generator for the set-up of one process (population, graph, workforce)."""
@@ -28,9 +40,33 @@ class Streams:
         key = [self.seed, STREAMS.index(name), step + 1]
         return np.random.Generator(np.random.SFC64(np.random.SeedSequence(key)))  # fast, passes PractRand
 
+    def shocks(self, name: str, step: int, k: int, n: int) -> np.ndarray:
+        """The (k, n) customer shocks of one process at one step (`shocks` of its generator)."""
+        ahead = self._ahead.pop((name, step), None)
+        return ahead.result() if ahead is not None else shocks(self.step(name, step), k, n)
+
+    def draw_ahead(self, step: int, wanted: dict[str, int], n: int) -> None:
+        """Start drawing the shocks of step (k rows per process named in `wanted`) in the background."""
+        if n < AHEAD_MIN:
+            return  # a small market draws in less time than a hand-over between threads takes
+        for name, k in wanted.items():
+            self._ahead[(name, step)] = _background().submit(shocks, self.step(name, step), k, n)
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _background() -> ThreadPoolExecutor:
+    """One worker thread per process (created again in a forked child, which has no threads)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="shocks"))
+    return _pool[1]
+
 
 SHOCK_BITS = 32  # customer-level shocks are 32-bit integers u: u / SHOCK_SCALE is uniform on [0, 1)
 SHOCK_SCALE = 1 << SHOCK_BITS
+UNIT = 1 / SHOCK_SCALE  # a shock times UNIT is its uniform on [0, 1)
 
 
 def shocks(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
@@ -53,7 +89,7 @@ def cutoff(p: float | np.ndarray) -> np.ndarray:
 
 def unit(u: np.ndarray) -> np.ndarray:
     """Shocks as float uniforms on [0, 1)."""
-    return u * (1 / SHOCK_SCALE)
+    return u * UNIT
 
 
 def poisson_cutoffs(mean: float) -> np.ndarray:

@@ -26,10 +26,11 @@ from sim.config import BehaviourConfig, MarketConfig
 from sim.customers import Customers
 from sim.employees import Roster, Workforce
 from sim.firms import Firms
-from sim.metrics import count_flags
-from sim.rng import at_least_one, binomial_cutoffs, counts, cutoff, poisson_cutoffs, shocks, unit
+from sim.jit import kernel
+from sim.rng import SHOCK_SCALE, binomial_cutoffs, cutoff, poisson_cutoffs, unit
 
 F32 = np.float32
+ONE = F32(1)
 
 
 @dataclass
@@ -92,32 +93,79 @@ def route(c: Customers, firms: Firms, team: Roster, w: Workforce, tables: tuple[
     failure rate. One shock decides bot and hand-over (nested): bot if u < automation, handed over
     if also emotional and u < automation * bot_handover.
     """
-    u_visit, u_contact, u_emotional, u_bot, u_staff = u
-    buyers = np.flatnonzero(at_least_one(u_visit, tables[0]) & (c.firm >= 0))  # prospects buy nothing
-    bought = counts(u_visit[buyers], tables[0])
-    shop = c.firm[buyers].astype(np.intp)  # each buyer's firm
-    if tables[1] is None:
-        contacts = bought
-    elif market.contacts_per_visit <= 0:
-        contacts = np.zeros_like(bought)
-    else:
-        contacts = (u_contact[buyers, None] >= tables[1][bought]).sum(axis=1)
-    if tables[1] is None:  # every buyer has contacts
-        who, f = buyers, shop
-    else:
-        has = contacts > 0
-        who, contacts, f = buyers[has], contacts[has], shop[has]
+    visits, contacts = tables
+    if contacts is None:  # every visit is a contact
+        contacts = np.zeros((0, 0), np.int64)
+    elif market.contacts_per_visit <= 0:  # no visit is: every row is out of reach
+        contacts = np.full((len(visits) + 1, 1), SHOCK_SCALE, np.int64)
     calm = 1 - np.minimum(market.emotional_share + failure, 1)  # per firm: a contact is not emotional
-    emotional_cut = cutoff(1 - calm[:, None] ** np.arange(len(tables[0]) + 1)[None, :])  # (firm, contacts)
-    emotional = u_emotional[who] < emotional_cut[f, contacts]
-    u_b = u_bot[who]
-    bot = u_b < cutoff(firms.automation)[f]
-    handed = emotional & (u_b < cutoff(firms.automation * firms.bot_handover)[f])
-    human = ~bot | handed
-    server = np.where(human, team.assign(f, u_staff[who]), w.n + f)
-    server[server < 0] = w.n + firms.n  # nobody works at the firm
-    routing = Routing(who=who, firm=f, contacts=contacts, emotional=emotional, bot=bot, handed=handed, server=server)
+    emotional_cut = cutoff(1 - calm[:, None] ** np.arange(len(visits) + 1)[None, :])  # (firm, contacts)
+    bot_cut, handover_cut = cutoff(firms.automation), cutoff(firms.automation * firms.bot_handover)
+    buyers, bought, who, n_contacts, flags, server = meet(
+        u, c.firm, visits[visits < SHOCK_SCALE], contacts, emotional_cut, bot_cut, handover_cut, team.order,
+        team.start, team.count, w.n)
+    shop = c.firm[buyers].astype(np.intp)
+    routing = Routing(who=who, firm=c.firm[who].astype(np.intp), contacts=n_contacts,
+                      emotional=(flags & EMOTIONAL) > 0, bot=(flags & BOT) > 0, handed=(flags & HANDED) > 0,
+                      server=server)
     return (buyers, bought, shop), routing
+
+
+SHOCKS = 6  # per customer and week: visits, contacts, emotional, bot, staff member, recovery
+EMOTIONAL, BOT, HANDED = 1, 2, 4  # bits of an encounter's flags in `meet`
+
+
+def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: np.ndarray,
+         emotional_cut: np.ndarray, bot_cut: np.ndarray, handover_cut: np.ndarray, order: np.ndarray,
+         start: np.ndarray, count: np.ndarray, staff_slots: int) -> tuple[np.ndarray, ...]:
+    """Every customer's week in the shop, from its first five shocks: its visits, and its encounter if any.
+
+    Visits are Poisson by inverse CDF; contacts among them binomial (`contact_cuts`: a row per visit
+    count, or empty: one contact per visit). A customer with contacts has one encounter: emotional or
+    not, bot or person (nested: a bot hands an emotional encounter over if u_bot < automation *
+    bot_handover), served by a uniformly chosen employee of its firm (none on staff: nobody, slot
+    staff_slots + firms; a bot: slot staff_slots + firm).
+
+    Returns buyers, their visits, and per encounter: customer, contacts, flags, server.
+    """
+    u_visit, u_contact, u_emotional, u_bot, u_staff = u[0], u[1], u[2], u[3], u[4]
+    n, nf = len(firm), len(bot_cut)
+    first = visit_cuts[0] if len(visit_cuts) else SHOCK_SCALE
+    buyers = np.empty(n + 1, np.int64)
+    n_buyers = 0
+    for i in range(n):  # branch-free: whether a customer buys is a coin toss
+        buyers[n_buyers] = i
+        n_buyers += (firm[i] >= 0) & (u_visit[i] >= first)  # prospects buy nothing
+    buyers = buyers[:n_buyers]
+    bought = np.empty(n_buyers, np.int64)
+    who, contacts = np.empty(n_buyers, np.int64), np.empty(n_buyers, np.int64)
+    flags, server = np.empty(n_buyers, np.uint8), np.empty(n_buyers, np.int64)
+    n_encounters = 0
+    for b in range(n_buyers):
+        i = buyers[b]
+        f = firm[i]
+        k = 1
+        while k < len(visit_cuts) and u_visit[i] >= visit_cuts[k]:
+            k += 1
+        bought[b] = k
+        c = k
+        if contact_cuts.shape[0]:
+            c = 0
+            while c < contact_cuts.shape[1] and u_contact[i] >= contact_cuts[k, c]:
+                c += 1
+        emotional = u_emotional[i] < emotional_cut[f, c]
+        bot = u_bot[i] < bot_cut[f]
+        handed = emotional & (u_bot[i] < handover_cut[f])
+        staffed = count[f] > 0
+        person = order[start[f] + ((np.int64(u_staff[i]) * count[f]) >> 32)] if staffed else staff_slots + nf
+        server[n_encounters] = staff_slots + f if bot & ~handed else person
+        who[n_encounters], contacts[n_encounters] = i, c
+        flags[n_encounters] = emotional * EMOTIONAL + bot * BOT + handed * HANDED
+        n_encounters += c > 0  # a buyer without contacts has no encounter
+    return (buyers, bought, who[:n_encounters], contacts[:n_encounters],
+            flags[:n_encounters], server[:n_encounters])
+
+meet = kernel(meet)
 
 
 def deliver(r: Routing, firms: Firms, w: Workforce, b: BehaviourConfig) -> tuple[np.ndarray, ...]:
@@ -182,50 +230,93 @@ def perceive(c: Customers, r: Routing, purchases: tuple[np.ndarray, np.ndarray, 
     encounter; a routine bot contact disappoints by the missing person in proportion to need and
     `expect_person`: x = (1 - expect_person * need) q.
     """
-    who = r.who
-    frustrated = r.frustrated(b)
-    caring = r.human | frustrated
-    alpha = F32(b.learning_rate)
-    c.quality[who] += alpha * (quality - c.quality[who])
-    felt_before = c.felt_empathy[who]
-    c.felt_empathy[who] = felt_before + alpha * caring * (empathy - felt_before)
-    need = c.need[who]
+    caring = r.human | r.frustrated(b)
     c.attachment *= F32(1 - b.attachment_decay)  # prospects hold 0, so all customers at once
-    c.attachment[who] += F32(b.attachment_rate) * need * empathy * (1 - c.attachment[who])
-    c.last_event[who] = event
+    rating = learn(r.who, caring, quality, empathy, cu.felt_all(empathy, b.empathy_returns), event, c.quality,
+                   c.felt_empathy, c.attachment, c.need, c.last_event, F32(b.learning_rate), F32(b.attachment_rate),
+                   F32(b.expect_person))
     buyers, bought, shop = purchases
-    c.value[buyers] += bought * margin.astype(F32)[shop]
-    felt = (1 - need) * quality + need * cu.felt(empathy, b.empathy_returns)
-    return np.where(caring, felt, (1 - F32(b.expect_person) * need) * quality)
+    earn(buyers, bought, margin.astype(F32)[shop], c.value)
+    return rating
+
+
+def learn(who: np.ndarray, caring: np.ndarray, quality: np.ndarray, empathy: np.ndarray, warmth: np.ndarray,
+          event: np.ndarray, perceived: np.ndarray, felt_empathy: np.ndarray, attachment: np.ndarray,
+          need: np.ndarray, last_event: np.ndarray, alpha: float, attachment_rate: float,
+          expect_person: float) -> np.ndarray:
+    """Each encounter's customer learns from it; returns each encounter's rating x (CSAT).
+
+    Q += alpha (q - Q); E += alpha (e - E) if a person cared (or a bot frustrated);
+    A += attachment_rate need e (1 - A).
+    """
+    rating = np.empty(len(who), np.float32)
+    for k in range(len(who)):
+        i, q, e, need_i = who[k], quality[k], empathy[k], need[who[k]]
+        perceived[i] += alpha * (q - perceived[i])
+        if caring[k]:
+            felt_empathy[i] += alpha * (e - felt_empathy[i])
+        attachment[i] += attachment_rate * need_i * e * (ONE - attachment[i])
+        last_event[i] = event[k]
+        rating[k] = cu.satisfaction_of(q, warmth[k], need_i) if caring[k] else (ONE - expect_person * need_i) * q
+    return rating
+
+learn = kernel(learn)
+
+
+def earn(buyers: np.ndarray, visits: np.ndarray, margin: np.ndarray, value: np.ndarray) -> None:
+    """Each buyer's relationship earns its visits times its firm's (discounted) margin."""
+    for k in range(len(buyers)):
+        value[buyers[k]] += np.float64(visits[k]) * np.float64(margin[k])
+
+earn = kernel(earn)
 
 
 def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: MarketConfig, b: BehaviourConfig,
           margin: np.ndarray, failure: np.ndarray, tables: tuple[np.ndarray, np.ndarray | None],
-          rng: np.random.Generator) -> Encounters:
+          u: np.ndarray) -> Encounters:
     """Run this week's encounters; update perceptions, attachment and relationship value.
 
     `margin` is each firm's margin per visit, already discounted to step 0; `failure` each firm's
-    chance this week that a contact goes wrong; `tables` the visit and contact cutoffs (`visit_tables`).
+    chance this week that a contact goes wrong; `tables` the visit and contact cutoffs (`visit_tables`);
+    `u` the week's `SHOCKS` rows.
     """
     nf = firms.n
-    u = shocks(rng, 6, c.n)
     purchases, r = route(c, firms, team, w, tables, market, failure, u[:5])
     quality, empathy, routine_k, emotional_k = deliver(r, firms, w, b)
     event = recover(r, quality, empathy, c.need[r.who], w.n + nf, b, u[5])
     rating = perceive(c, r, purchases, quality, empathy, event, margin, b)
 
-    flags = count_flags(r.firm, nf, [r.emotional, r.frustrated(b), r.handed, event == cu.EVENT_FAILED,
-                                     event == cu.EVENT_RECOVERED,
-                                     rating >= b.csat_threshold])
-    encounters, emotionals, frustrations, handovers, failures, recoveries, satisfied = flags.T
     buyers, bought, shop = purchases
-    return Encounters(
-        visits=np.bincount(shop, weights=bought, minlength=nf).astype(np.int64),
-        contacts=np.bincount(r.firm, weights=r.contacts, minlength=nf).astype(np.int64),
-        encounters=encounters,
-        bot_contacts=np.bincount(r.firm, weights=r.contacts * r.bot, minlength=nf).astype(np.int64),
-        human_contacts=np.bincount(r.firm, weights=r.contacts * r.human, minlength=nf).astype(np.int64),
-        emotional=emotionals, frustrated=frustrations, handovers=handovers, failed=failures, recovered=recoveries,
-        satisfied=satisfied,
-        routine_per_employee=routine_k, emotional_per_employee=emotional_k, buyers=buyers, bought=bought,
-    )
+    per_firm = tally(r.firm, r.contacts, r.emotional, r.bot, r.handed, r.frustrated(b), event, rating,
+                     F32(b.csat_threshold), shop, bought, nf)
+    return Encounters(*per_firm, routine_per_employee=routine_k, emotional_per_employee=emotional_k,
+                      buyers=buyers, bought=bought)
+
+
+def tally(firm: np.ndarray, contacts: np.ndarray, emotional: np.ndarray, bot: np.ndarray, handed: np.ndarray,
+          frustrated: np.ndarray, event: np.ndarray, rating: np.ndarray, csat_threshold: float, shop: np.ndarray,
+          bought: np.ndarray, firms: int) -> np.ndarray:
+    """The week's service per firm, as `Encounters` lists it (rows of the result).
+
+    Visits, contacts, encounters, bot and human contacts, emotional, frustrated, handed over,
+    failed, recovered and satisfied encounters (rating >= threshold).
+    """
+    out = np.zeros((11, firms), np.int64)
+    for k in range(len(shop)):
+        out[0, shop[k]] += bought[k]
+    for k in range(len(firm)):
+        f, human = firm[k], not bot[k] or handed[k]
+        out[1, f] += contacts[k]
+        out[2, f] += 1
+        out[3, f] += contacts[k] * bot[k]
+        out[4, f] += contacts[k] * human
+        out[5, f] += emotional[k]
+        out[6, f] += frustrated[k]
+        out[7, f] += handed[k]
+        out[8, f] += event[k] == cu.EVENT_FAILED
+        out[9, f] += event[k] == cu.EVENT_RECOVERED
+        out[10, f] += rating[k] >= csat_threshold
+    return out
+
+
+tally = kernel(tally)

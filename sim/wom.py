@@ -15,8 +15,9 @@ import numpy as np
 
 from sim.config import BehaviourConfig, WomConfig
 from sim.customers import Customers
+from sim.jit import kernel
 from sim.network import Graph
-from sim.rng import cutoff, shocks
+from sim.rng import cutoff
 
 F32 = np.float32
 
@@ -25,28 +26,61 @@ F32 = np.float32
 class Talk:
     """This week's word of mouth."""
 
-    praise: tuple[np.ndarray, np.ndarray]  # (listener, firm praised) of every praise message
+    praise: tuple[np.ndarray, np.ndarray]  # (listener, firm praised) of every praise message a prospect heard
     praised: np.ndarray  # int (firms,): praise messages sent about each firm
     warned: np.ndarray  # int (firms,): warning messages sent about each firm
 
 
+SHOCKS = 1  # per customer and week: whether it talks
+
+
 def spread(c: Customers, graph: Graph, recommend: np.ndarray, cfg: WomConfig, b: BehaviourConfig,
-           rng: np.random.Generator) -> Talk:
-    """Promoters and detractors talk; listeners update their buzz."""
-    nf = len(c.buzz)
-    u = shocks(rng, 1, c.n)[0]
-    served = c.firm >= 0
-    praising = np.flatnonzero(served & (recommend >= b.promoter_threshold) & (u < cutoff(cfg.talk_rate)))
-    warning = np.flatnonzero(served & (recommend < b.detractor_threshold)
-                             & (u < cutoff(cfg.talk_rate * cfg.negativity)))
-    speakers = np.concatenate([praising, warning])
-    source, listener = graph.neighbours_of(speakers)
-    about = c.firm[speakers][source].astype(np.int64)
-    is_praise = source < len(praising)
+           u: np.ndarray) -> Talk:
+    """Promoters and detractors talk; listeners update their buzz; `u` holds the week's `SHOCKS` row."""
     c.buzz *= F32(cfg.buzz_memory)
-    np.add.at(c.buzz.reshape(-1), about * c.n + listener, np.where(is_praise, F32(1), F32(-1)))
-    return Talk(
-        praise=(listener[is_praise], about[is_praise]),
-        praised=np.bincount(about[is_praise], minlength=nf),
-        warned=np.bincount(about[~is_praise], minlength=nf),
-    )
+    listener, about, praised, warned = talk(u[0], c.firm, recommend, graph.indptr, graph.indices, c.buzz,
+                                            F32(b.promoter_threshold), F32(b.detractor_threshold),
+                                            int(cutoff(cfg.talk_rate)), int(cutoff(cfg.talk_rate * cfg.negativity)))
+    return Talk(praise=(listener, about), praised=praised, warned=warned)
+
+
+def talk(u: np.ndarray, firm: np.ndarray, recommend: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+         buzz: np.ndarray, promoter: float, detractor: float, praise_cut: int, warn_cut: int
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every talker tells all its neighbours; returns the praise prospects heard, and the messages per firm.
+
+    A customer of firm f praises f if a promoter and u < cutoff(talk_rate), warns against it if a
+    detractor and u < cutoff(talk_rate * negativity). Each message adds +1 (praise) or -1 (warning)
+    to its listener's buzz about f, praise first; praise a prospect hears is returned as (listener,
+    f) for acquisition, the only listeners it can win.
+    """
+    n, firms = len(firm), buzz.shape[0]
+    speakers = np.empty(n + 1, np.int64)
+    praisers = 0
+    for i in range(n):  # branch-free: whether a customer talks is a coin toss
+        speakers[praisers] = i
+        praisers += (firm[i] >= 0) & (recommend[i] >= promoter) & (u[i] < praise_cut)
+    total = praisers
+    for i in range(n):  # then the detractors: listeners hear praise before any warning
+        speakers[total] = i
+        total += (firm[i] >= 0) & (recommend[i] < detractor) & (u[i] < warn_cut)
+    sent = np.zeros((2, firms), np.int64)  # praise, warnings
+    for s in range(total):
+        sent[np.int64(s >= praisers), np.int64(firm[speakers[s]])] += indptr[speakers[s] + 1] - indptr[speakers[s]]
+    flat = buzz.reshape(-1)  # buzz about firm f of customer j at f * n + j
+    for s in range(total):
+        f = np.int64(firm[speakers[s]])
+        sign = np.float32(1) if s < praisers else np.float32(-1)
+        for k in range(indptr[speakers[s]], indptr[speakers[s] + 1]):
+            flat[f * n + indices[k]] += sign
+    listener, about = np.empty(sent[0].sum() + 1, np.int64), np.empty(sent[0].sum() + 1, np.int64)
+    heard = 0
+    for s in range(praisers):
+        f = np.int64(firm[speakers[s]])
+        for k in range(indptr[speakers[s]], indptr[speakers[s] + 1]):
+            listener[heard], about[heard] = indices[k], f
+            heard += firm[indices[k]] < 0  # branch-free: kept if a prospect heard it
+    return listener[:heard], about[:heard], sent[0], sent[1]
+
+
+talk = kernel(talk)

@@ -15,6 +15,11 @@ def u32(*p: float) -> np.ndarray:
     return np.array([int(x * SHOCK_SCALE) for x in p], dtype=np.uint32)
 
 
+def rows(*shocks: list[float]) -> np.ndarray:
+    """A process's customer shocks, one row per draw, from the uniforms they stand for (k, n)."""
+    return np.array([u32(*row) for row in shocks], dtype=np.uint32)
+
+
 class _Bits:
     def __init__(self, words: np.ndarray) -> None:
         self.words = words

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import acquisition, choice, rng, service, wom
+from sim import rng
 from sim.config import FirmConfig, MarketConfig, RunConfig, SimConfig, validate
 from sim.model import EmpathyMarket
 
-PROCESSES = {"choice": choice, "service": service, "wom": wom, "acquisition": acquisition}
-REAL_STEP = rng.Streams.step
+PROCESSES = ("choice", "service", "wom", "acquisition")
+REAL_STEP, REAL_SHOCKS = rng.Streams.step, rng.Streams.shocks
 
 
 def config(**focal) -> SimConfig:
@@ -22,16 +22,16 @@ def record(monkeypatch, cfg: SimConfig) -> tuple[dict[str, list[np.ndarray]], li
     """Run 8 weeks; keep every customer-level shock each process drew, and every stream the model asked for."""
     drawn: dict[str, list[np.ndarray]] = {name: [] for name in PROCESSES}
     asked: list[tuple[str, int]] = []
-    for name, module in PROCESSES.items():
-        def spy(gen, k, n, name=name):
-            u = rng.shocks(gen, k, n)
-            drawn[name].append(u.copy())
-            return u
-        monkeypatch.setattr(module, "shocks", spy)
+
+    def shocks(self, name, t, k, n):
+        u = REAL_SHOCKS(self, name, t, k, n)
+        drawn[name].append(u.copy())
+        return u
 
     def step(self, name, t):
         asked.append((name, t))
         return REAL_STEP(self, name, t)
+    monkeypatch.setattr(rng.Streams, "shocks", shocks)
     monkeypatch.setattr(rng.Streams, "step", step)
     m = EmpathyMarket(cfg)
     m.run()
@@ -65,3 +65,24 @@ def test_streams_are_keyed_by_seed_process_and_step():
     others = [s.step("choice", 3), s.step("service", 4), rng.Streams(6).step("service", 3), s.setup("service")]
     assert all(not np.array_equal(a, g.random(4)) for g in others)
     assert np.array_equal(s.setup("graph").random(3), s.step("graph", -1).random(3))
+
+
+def test_shocks_drawn_ahead_are_the_shocks_drawn_in_turn(monkeypatch):
+    monkeypatch.setattr(rng, "AHEAD_MIN", 0)  # draw ahead at any size
+    ahead, inline = rng.Streams(3), rng.Streams(3)
+    ahead.draw_ahead(4, {"service": 6, "wom": 1}, 1000)
+    assert set(ahead._ahead) == {("service", 4), ("wom", 4)}
+    assert np.array_equal(ahead.shocks("service", 4, 6, 1000), inline.shocks("service", 4, 6, 1000))
+    assert np.array_equal(ahead.shocks("wom", 4, 1, 1000), rng.shocks(inline.step("wom", 4), 1, 1000))
+    assert not ahead._ahead  # each drawn-ahead week is handed over once
+
+
+def test_a_large_market_runs_the_same_with_and_without_drawing_ahead(monkeypatch):
+    cfg = config()
+    monkeypatch.setattr(rng, "AHEAD_MIN", 10**9)
+    alone = EmpathyMarket(cfg)
+    alone.run()
+    monkeypatch.setattr(rng, "AHEAD_MIN", 0)
+    ahead = EmpathyMarket(cfg)
+    ahead.run()
+    assert ahead.recorder.table().equals(alone.recorder.table())

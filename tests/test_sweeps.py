@@ -162,7 +162,11 @@ def test_killed_sweep_resumes_without_loss_or_rework(reference, tmp_path, sig):
     for e in events:
         if e["event"] == "end":
             ends.setdefault(e["status"], set()).add(e["run"])
-    assert ends["complete"] == {p.parent.name for p in sweep_dir.glob("*/summary.json")}
+    written = {p.parent.name for p in sweep_dir.glob("*/summary.json")}
+    # SIGKILL can land between a run's last file and its end event: such a run is complete without an end
+    unrecorded = written - ends["complete"]
+    assert ends["complete"] <= written and unrecorded <= {p.parent.name for p in finished}
+    assert not unrecorded or sig == signal.SIGKILL
     assert len(ends["skipped"]) == len(finished)
     assert all({"host", "model_fingerprint", "overrides", "seed", "started", "ended"} <= set(e) for e in events
                if e["event"] == "end" and e["status"] == "complete")

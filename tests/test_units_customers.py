@@ -9,7 +9,7 @@ from sim import choice
 from sim import customers as cu
 from sim import firms as fm
 from sim.config import BehaviourConfig, FirmConfig, MarketConfig, SimConfig, WomConfig
-from tests.forced import F32, Forced, customers
+from tests.forced import F32, Forced, customers, rows
 
 
 def test_the_population_is_drawn_segment_need_firm_perceptions_attachment_response():
@@ -56,56 +56,64 @@ def test_felt_satisfaction_and_recommendation():
     assert r.tolist() == pytest.approx([0.65 + 0.2 * 0.5 * 0.35 + 0.1, 0.4 + 0.1 * 0.6, 1.0])
 
 
-def test_shortfalls_judge_the_own_firm_by_experience_and_others_by_reputation():
-    b = BehaviourConfig(quality_weight=2.0, empathy_weight=1.5, empathy_returns=1.0, price_weight=1.0)
-    market = MarketConfig(price_driven_price_sensitivity=3.0, relationship_price_sensitivity=0.5)
-    c = customers([0.0, 1.0, 1.0], [-1, 0, 1], firms=2, quality=[0.9, 0.9, 0.9], felt_empathy=[0.2, 0.2, 0.2])
-    c.buzz[:] = [[1.0, 2.0, 3.0], [0.0, -1.0, 0.0]]
-    rep = (np.array([0.5, 0.7], F32), np.array([0.4, 0.6], F32))
-    s = cu.shortfalls(c, np.arange(3), np.array([1.2, 0.9]), rep, market, b, 0.5)
-    assert s.quality.shape == (3, 3)
-    assert s.quality[:, 0].tolist() == pytest.approx([1.0, 0.6, 0.0])  # prospect: reputation
-    assert s.quality[:, 1].tolist() == pytest.approx([0.2, 0.6, 0.0])  # own firm 0: own experience
-    assert s.quality[:, 2].tolist() == pytest.approx([1.0, 0.2, 0.0])
-    assert s.empathy[:, 0].tolist() == pytest.approx([0, 0, 0])  # no need, no empathy shortfall
-    assert s.empathy[:, 1].tolist() == pytest.approx([1.2, 0.6, 0.0])
-    assert s.empathy[:, 2].tolist() == pytest.approx([0.9, 1.2, 0.0])
-    assert s.price[:, 0].tolist() == pytest.approx([0.6, -0.3, 0])  # price-driven: sensitivity 3
-    assert s.price[:, 1].tolist() == pytest.approx([0.1, -0.05, 0])
-    assert s.buzz[:, 1].tolist() == pytest.approx([1.0, -0.5, 0])
-    assert s.utility()[:, 1].tolist() == pytest.approx([1.0 - 0.2 - 1.2 - 0.1, -0.5 - 0.6 - 0.6 + 0.05, 0])
+TASTE = cu.taste(MarketConfig(price_driven_price_sensitivity=3.0, relationship_price_sensitivity=0.5),
+                 BehaviourConfig(quality_weight=2.0, empathy_weight=1.5, empathy_returns=1.0, price_weight=1.0), 0.5)
+
+
+def test_shortfalls_of_one_option_for_one_customer():
+    # quality 2 (1 - Q), empathy 1.5 need (1 - warmth), price (p - 1) sensitivity of the segment, buzz 0.5 b
+    assert cu.shortfalls(F32(0.9), F32(0.2), F32(1.0), F32(1.2), cu.RELATIONSHIP_DRIVEN, F32(2.0), TASTE) == \
+        pytest.approx((0.2, 1.2, 0.1, 1.0))
+    assert cu.shortfalls(F32(0.5), F32(0.4), F32(0.0), F32(1.2), cu.PRICE_DRIVEN, F32(0.0), TASTE) == \
+        pytest.approx((1.0, 0.0, 0.6, 0.0))  # no need, no empathy shortfall; price-driven: sensitivity 3
+    assert cu.shortfalls(F32(0.7), F32(0.6), F32(1.0), F32(0.9), cu.RELATIONSHIP_DRIVEN, F32(-1.0), TASTE) == \
+        pytest.approx((0.6, 0.6, -0.05, -0.5))
+    gaps = np.array([0.2, 1.2, 0.1, 1.0], F32)
+    assert cu.utility(gaps) == pytest.approx(1.0 - 0.2 - 1.2 - 0.1)
+
+
+def test_the_own_firm_is_judged_by_experience_and_rivals_by_reputation():
+    c = customers([1.0, 1.0], [0, 0], firms=2, quality=[0.9, 0.1], felt_empathy=[0.9, 0.1])
+    stay = np.array([0.5, 0.5], F32), np.array([0.5, 0.5], F32)  # reputations: the two firms alike
+    t = cu.taste(MarketConfig(), BehaviourConfig(switching_cost=0.0, attachment_weight=0.0, choice_noise=0.01,
+                                                 empathy_returns=1.0), 0.0)
+    exits, movers, dest, reason = choice.review(
+        np.full(2, 2**31, np.uint32), np.full(2, 2**31, np.uint32), c.firm, c.segment, c.need,
+        c.quality, c.felt_empathy, c.attachment, c.last_event, c.buzz, np.ones(2, F32), stay[0], stay[1],
+        np.ones(2, bool), 0, 2**32, True, t._replace(outside=F32(-100)))
+    assert exits.tolist() == [] and movers.tolist() == [1] and dest.tolist() == [1]  # only the poorly served moves
+    assert reason.tolist() == [cu.INDIFFERENCE]  # empathy gained 1.35 - 0.75, quality 0.9 - 0.5
 
 
 def test_logit_pick_by_inverse_cdf():
-    equal = np.zeros((2, 4), F32)
-    assert cu.logit_pick(equal, 1.0, np.array([0.0, 0.49, 0.51, 0.999])).tolist() == [0, 0, 1, 1]
-    u = np.array([[0.0], [np.log(3)]], F32)  # shares 1/4, 3/4
-    assert cu.logit_pick(u, 1.0, np.array([0.24])).tolist() == [0] and cu.logit_pick(u, 1.0, np.array([0.26])) == 1
-    assert cu.logit_pick(u * 2, 2.0, np.array([0.26])) == 1 and cu.logit_pick(u * 2, 2.0, np.array([0.24])) == 0
-    huge = np.array([[1000.0], [0.0], [-1000.0]], F32)
-    assert cu.logit_pick(huge, 0.01, np.array([0.999999])).tolist() == [0]
+    def pick(utility: list[float], noise: float, u: float) -> int:
+        return cu.logit_pick(np.array(utility, F32), F32(noise), u)  # a fresh array: the pick overwrites it
+
+    assert [pick([0.0, 0.0], 1.0, u) for u in (0.0, 0.49, 0.51, 0.999)] == [0, 0, 1, 1]
+    shares = [0.0, float(np.log(3))]  # shares 1/4, 3/4
+    assert pick(shares, 1.0, 0.24) == 0 and pick(shares, 1.0, 0.26) == 1
+    twice = [2 * x for x in shares]
+    assert pick(twice, 2.0, 0.26) == 1 and pick(twice, 2.0, 0.24) == 0
+    assert pick([1000.0, 0.0, -1000.0], 0.01, 0.999999) == 0
+    assert pick([-np.inf, 0.0, 0.0], 1.0, 0.0) == 1  # a firm that left is never chosen
+    weights = np.array([0.0, float(np.log(3))], F32)
+    cu.logit_pick(weights, F32(1.0), 0.5)
+    assert weights.tolist() == pytest.approx([1 / 3, 4 / 3])  # overwritten: cumulative weights, relative to the top
 
 
-def shortfalls(**parts: list[list[float]]) -> cu.Shortfalls:
-    zero = np.zeros((3, len(next(iter(parts.values()))[0])), F32)
-    return cu.Shortfalls(**{k: np.array(parts.get(k, zero), F32) for k in ("quality", "empathy", "price", "buzz")})
+def gaps(quality: float = 0.0, empathy: float = 0.0, price: float = 0.0, buzz: float = 0.0) -> np.ndarray:
+    return np.array([quality, empathy, price, buzz], F32)
 
 
 def test_churn_reason_names_the_component_that_gained_most():
-    s = shortfalls(quality=[[0.5, 0.5, 0.1, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0], [0, 0, 0, 0, 0]],
-                   empathy=[[0.2, 0.2, 0.6, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0], [0, 0, 0, 0, 0]],
-                   price=[[0.0, 0.0, 0.0, 0.3, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0], [0, 0, 0, 0, 0]],
-                   buzz=[[0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.5], [0, 0, 0, 0, 0]])
-    rows = np.arange(5)
-    cur, dest = np.zeros(5, int), np.array([2, 2, 2, 2, 1])
-    last = np.array([cu.EVENT_NONE, cu.EVENT_BOT_FRUSTRATION, cu.EVENT_BOT_FRUSTRATION, 0, 0])
-    assert cu.churn_reason(s, rows, cur, dest, last).tolist() == [cu.POOR_SERVICE, cu.BOT_FRUSTRATION,
-                                                                   cu.INDIFFERENCE, cu.PRICE, cu.COMPETITOR_PULL]
-    flat = shortfalls(quality=[[0.0], [0.0], [0.0]])
-    assert cu.churn_reason(flat, np.array([0]), np.array([0]), np.array([1]), np.array([0])).tolist() == [cu.OTHER]
-    buzz_only = shortfalls(buzz=[[0.0], [0.0], [-1.0]])  # the outside option never "pulls"
-    assert cu.churn_reason(buzz_only, np.array([0]), np.array([0]), np.array([2]), np.array([0])).tolist() == [
-        cu.OTHER]
+    rival = gaps()
+    assert cu.churn_reason(gaps(quality=0.5, empathy=0.2), rival, True, cu.EVENT_NONE) == cu.POOR_SERVICE
+    assert cu.churn_reason(gaps(quality=0.5, empathy=0.2), rival, True, cu.EVENT_BOT_FRUSTRATION) == cu.BOT_FRUSTRATION
+    assert cu.churn_reason(gaps(quality=0.1, empathy=0.6), rival, True, cu.EVENT_BOT_FRUSTRATION) == cu.INDIFFERENCE
+    assert cu.churn_reason(gaps(price=0.3), rival, True, cu.EVENT_NONE) == cu.PRICE
+    assert cu.churn_reason(gaps(), gaps(buzz=0.5), True, cu.EVENT_NONE) == cu.COMPETITOR_PULL
+    assert cu.churn_reason(gaps(), gaps(), True, cu.EVENT_NONE) == cu.OTHER  # no component gained: taste
+    assert cu.churn_reason(gaps(), gaps(buzz=1.0), False, cu.EVENT_NONE) == cu.OTHER  # doing without never "pulls"
 
 
 def test_relationships_start_at_reputation_and_end_with_their_value_at_the_start():
@@ -134,14 +142,14 @@ def test_reconsider_exits_by_the_first_range_and_reviews_by_the_second():
     c.since[:] = [-1, -1, -1, 0]
     c.last_event[1] = cu.EVENT_BOT_FRUSTRATION
     # exit below 0.1; review in [0.1, 0.1 + 0.9 * 0.5 = 0.55); the prospect's shock is ignored
-    moves = choice.reconsider(c, fs, cfg, 3, Forced(rows=[[0.05, 0.3, 0.9, 0.01], [0.5, 0.5, 0.5, 0.5]]))
+    moves = choice.reconsider(c, fs, cfg, 3, rows([0.05, 0.3, 0.9, 0.01], [0.5, 0.5, 0.5, 0.5]))
     assert c.firm.tolist() == [-1, -1, 0, -1]  # the reviewer leaves for the (very good) outside option
     assert moves.churn[0, cu.OTHER] == 1 and moves.churn[0, cu.BOT_FRUSTRATION] == 1 and moves.churn.sum() == 2
     assert moves.churn_by_segment[0, cu.PRICE_DRIVEN].tolist() == moves.churn[0].tolist()
     assert moves.closed.tolist() == [2] and moves.closed_value.tolist() == pytest.approx([7.0])
     assert moves.switched_in.tolist() == [0]
     c = customers([0.0] * 2, [0, 0], quality=[0.2] * 2, felt_empathy=[1.0] * 2)
-    moves = choice.reconsider(c, fs, reconsider_config(choice=False), 3, Forced(rows=[[0.05, 0.3], [0.5, 0.5]]))
+    moves = choice.reconsider(c, fs, reconsider_config(choice=False), 3, rows([0.05, 0.3], [0.5, 0.5]))
     assert c.firm.tolist() == [-1, 0] and moves.churn[0, cu.OTHER] == 1  # no reviewing: only the exit
 
 
@@ -152,7 +160,7 @@ def test_a_reviewer_switches_to_a_better_rival_with_habit_and_attachment_holding
     fs = fm.create([FirmConfig(), FirmConfig()], 0.9)
     c = customers([0.0] * 3, [0, 0, 1], firms=2, quality=[0.5, 0.5, 0.9], attachment=[0.0, 0.2, 0.0])
     # own quality 0.5 vs rival's reputation 0.9: gain 0.4 beats habit 0.3, not habit 0.3 + attachment 0.2
-    moves = choice.reconsider(c, fs, cfg, 5, Forced(rows=[[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]))
+    moves = choice.reconsider(c, fs, cfg, 5, rows([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]))
     assert c.firm.tolist() == [1, 0, 1] and c.since.tolist() == [5, 0, 0]
     assert moves.switched_in.tolist() == [0, 1] and moves.churn[0, cu.POOR_SERVICE] == 1
     assert moves.closed.tolist() == [1, 0]

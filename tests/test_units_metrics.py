@@ -11,21 +11,21 @@ from sim import acquisition, metrics, network, wom
 from sim import customers as cu
 from sim import firms as fm
 from sim.config import BehaviourConfig, FirmConfig, MarketConfig, SimConfig, WomConfig
-from tests.forced import Forced, customers
+from tests.forced import customers, rows
 
 
 def test_promoters_praise_and_detractors_warn_every_neighbour():
-    g = network.from_edges(4, np.array([0, 1, 2]), np.array([1, 2, 3]))  # path 0-1-2-3
-    c = customers([0.5] * 4, [0, 1, 0, -1], firms=2)
+    g = network.from_edges(5, np.array([0, 1, 2, 0]), np.array([1, 2, 3, 4]))  # path 4-0-1-2-3
+    c = customers([0.5] * 5, [0, 1, 0, -1, -1], firms=2)
     c.buzz[:] = 1.0
     b = BehaviourConfig(promoter_threshold=0.8, detractor_threshold=0.6)
     cfg = WomConfig(talk_rate=0.5, negativity=1.5, buzz_memory=0.5)
-    # 0 praises (0.1 < 0.5); 1 warns (0.7 < 0.75); 2 is passive; 3 is a prospect and says nothing
-    talk = wom.spread(c, g, np.array([0.9, 0.5, 0.7, 1.0]), cfg, b, Forced(rows=[[0.1, 0.7, 0.1, 0.0]]))
-    assert talk.praise[0].tolist() == [1] and talk.praise[1].tolist() == [0]
-    assert talk.praised.tolist() == [1, 0] and talk.warned.tolist() == [0, 2]
-    assert c.buzz == pytest.approx(np.array([[0.5, 1.5, 0.5, 0.5], [-0.5, 0.5, -0.5, 0.5]]))
-    quiet = wom.spread(c, g, np.array([0.9, 0.5, 0.7, 1.0]), cfg, b, Forced(rows=[[0.6, 0.8, 0.1, 0.0]]))
+    # 0 praises (0.1 < 0.5); 1 warns (0.7 < 0.75); 2 is passive; 3 and 4 are prospects and say nothing
+    talk = wom.spread(c, g, np.array([0.9, 0.5, 0.7, 1.0, 1.0]), cfg, b, rows([0.1, 0.7, 0.1, 0.0, 0.0]))
+    assert talk.praise[0].tolist() == [4] and talk.praise[1].tolist() == [0]  # praise heard by a prospect
+    assert talk.praised.tolist() == [2, 0] and talk.warned.tolist() == [0, 2]
+    assert c.buzz == pytest.approx(np.array([[0.5, 1.5, 0.5, 0.5, 1.5], [-0.5, 0.5, -0.5, 0.5, 0.5]]))
+    quiet = wom.spread(c, g, np.array([0.9, 0.5, 0.7, 1.0, 1.0]), cfg, b, rows([0.6, 0.8, 0.1, 0.0, 0.0]))
     assert quiet.praised.sum() == 0 and quiet.warned.sum() == 0  # 0.6 >= 0.5 and 0.8 >= 0.75: silent
 
 
@@ -37,7 +37,7 @@ def adopt_config(**wom_kw) -> SimConfig:
 def test_advertising_converts_prospects_below_its_reach():
     fs = fm.create([FirmConfig(advertising=0.5)])
     c = customers([0.5] * 4, [-1, -1, -1, 0])
-    adopted = acquisition.adopt(c, fs, None, adopt_config(), 9, Forced(rows=[[0.3, 0.7, 0.49, 0.0]]))
+    adopted = acquisition.adopt(c, fs, None, adopt_config(), 9, rows([0.3, 0.7, 0.49, 0.0]))
     assert c.firm.tolist() == [0, -1, 0, 0] and c.since[[0, 2]].tolist() == [9, 9]
     assert adopted.by_channel.tolist() == [[2, 0]] and adopted.prospects == 3
 
@@ -49,7 +49,7 @@ def test_conversion_is_the_chance_the_prospect_prefers_the_firm_to_doing_without
                     wom=WomConfig(enabled=False))
     c = customers([0.0] * 2, [-1, -1])
     # utility 0 on both sides: converts with chance 1/2
-    adopted = acquisition.adopt(c, fs, None, cfg, 0, Forced(rows=[[0.49, 0.51]]))
+    adopted = acquisition.adopt(c, fs, None, cfg, 0, rows([0.49, 0.51]))
     assert c.firm.tolist() == [0, -1] and adopted.by_channel.tolist() == [[1, 0]]
 
 
@@ -60,7 +60,7 @@ def test_referrals_convert_with_their_hazard_and_are_credited_to_the_praised_fir
     praise = (np.array([0, 0, 1, 2]), np.array([1, 1, 0, 1]))  # prospect 0 hears firm 1 twice, 1 hears firm 0 once
     p2, p1 = 1 - np.exp(-2 * strength), 1 - np.exp(-strength)
     u = [[p2 - 0.01, p1 + 0.01, p1 - 0.01]]
-    adopted = acquisition.adopt(c, fs, praise, adopt_config(referral_strength=strength), 2, Forced(rows=u))
+    adopted = acquisition.adopt(c, fs, praise, adopt_config(referral_strength=strength), 2, rows(*u))
     assert c.firm.tolist() == [1, -1, 1]
     assert adopted.by_channel.tolist() == [[0, 0], [0, 2]] and adopted.prospects == 3
 
@@ -72,16 +72,11 @@ def test_a_prospect_reached_by_both_channels_is_split_in_proportion_to_the_hazar
     # hazards 1/2 (advert) and 1/2 (referral): adopt below 3/4, advertising in the first half of that
     c = customers([0.5] * 2, [-1, -1])
     adopted = acquisition.adopt(c, fs, praise, adopt_config(referral_strength=strength), 0,
-                                Forced(rows=[[0.3, 0.5]]))
+                                rows([0.3, 0.5]))
     assert adopted.by_channel.tolist() == [[1, 1]]
 
 
-def test_count_flags_and_the_survey():
-    group = np.array([0, 1, 1, 2, 2, 2])
-    flags = [np.array([1, 1, 0, 1, 1, 0], bool), np.array([0, 1, 1, 0, 0, 1], bool)]
-    assert metrics.count_flags(group, 4, flags).tolist() == [[1, 1, 0], [2, 1, 2], [3, 2, 1], [0, 0, 0]]
-    with pytest.raises(ValueError, match="at most 8"):
-        metrics.count_flags(group, 3, [flags[0]] * 9)
+def test_the_survey_counts_answers_per_firm():
     c = customers([0.0, 0.0, 0.0, 0.0], [0, 0, 1, -1], firms=3, quality=[0.9, 0.5, 0.7, 1.0],
                   felt_empathy=[0.0] * 4)
     s = metrics.survey(c, 3, BehaviourConfig(nps_attachment=0.0, promoter_threshold=0.8, detractor_threshold=0.6))

@@ -10,7 +10,7 @@ from sim import employees as em
 from sim import firms as fm
 from sim import service
 from sim.config import BehaviourConfig, FirmConfig, MarketConfig
-from tests.forced import F32, Forced, customers, u32
+from tests.forced import F32, customers, rows, u32
 
 
 def per_customer(purchases: tuple[np.ndarray, ...], n: int) -> np.ndarray:
@@ -146,15 +146,15 @@ def test_serve_counts_every_outcome_per_firm():
     c = customers([0.0] * 5, [0, 0, 1, 1, -1], firms=2)
     w = workforce(1, firm=[1], burnout=0.0, skill=0.5)
     # visits: 1, 2, 1, 1 (Poisson(1): 0.5 -> 1, 0.8 -> 2); the prospect's shock is ignored
-    rng = Forced(rows=[[0.5, 0.8, 0.5, 0.5, 0.99],  # visits
-                       [0, 0, 0, 0, 0],  # contacts (every visit is one)
-                       [0.5, 0.0, 0.0, 0.0, 0],  # emotional shocks
-                       [0, 0, 0, 0, 0],  # bot shocks
-                       [0, 0, 0, 0, 0],  # staff shocks
-                       [0, 0, 0.5, 0.99, 0]])  # recovery shocks
+    shocks = rows([0.5, 0.8, 0.5, 0.5, 0.99],  # visits
+                  [0, 0, 0, 0, 0],  # contacts (every visit is one)
+                  [0.5, 0.0, 0.0, 0.0, 0],  # emotional shocks
+                  [0, 0, 0, 0, 0],  # bot shocks
+                  [0, 0, 0, 0, 0],  # staff shocks
+                  [0, 0, 0.5, 0.99, 0])  # recovery shocks
     failure = np.array([0.5, 1.0])  # firm 0: emotional when the shock is below 1 - 0.5^C; firm 1: always
     enc = service.serve(c, firms, w, em.roster(w, 2), market, b, np.array([3.0, 4.0]), failure,
-                        service.visit_tables(market), rng)
+                        service.visit_tables(market), shocks)
     assert per_customer((enc.buyers, enc.bought), 5).tolist() == [1, 2, 1, 1, 0]
     assert enc.visits.tolist() == [3, 2] and enc.contacts.tolist() == [3, 2]
     assert enc.encounters.tolist() == [2, 2]
@@ -179,9 +179,9 @@ def test_serve_fails_unstaffed_encounters_rates_at_the_threshold_and_counts_ever
     firms = fm.create([FirmConfig(automation=1.0, bot_quality=0.75), FirmConfig(automation=0.0), FirmConfig()])
     c = customers([0.0] * 2, [0, 1], firms=3)
     w = workforce(1, firm=[2])
-    rng = Forced(rows=[[0.5, 0.5], [0, 0], [0.9, 0.9], [0, 0], [0, 0], [0, 0]])
+    shocks = rows([0.5, 0.5], [0, 0], [0.9, 0.9], [0, 0], [0, 0], [0, 0])
     enc = service.serve(c, firms, w, em.roster(w, 3), market, b, np.zeros(3), np.zeros(3),
-                        service.visit_tables(market), rng)
+                        service.visit_tables(market), shocks)
     assert enc.visits.tolist() == [1, 1, 0] and enc.contacts.tolist() == [1, 1, 0]
     assert enc.failed.tolist() == [0, 1, 0] and enc.satisfied.tolist() == [1, 0, 0]
     assert c.last_event.tolist() == [cu.EVENT_NONE, cu.EVENT_FAILED]
@@ -238,3 +238,24 @@ def test_route_keeps_a_buyer_with_a_single_contact_and_the_largest_count():
     assert bought.tolist()[0] == 1 and bought[1] == (tables[0] < 2**32).sum()
     assert r.who.tolist() == [0, 1] and r.contacts[0] == 1  # Binomial(1, 0.5) at 0.5: one contact
     assert r.contacts[1] == bought[1] and r.emotional.all()  # every contact, emotional at shock 0
+
+
+def test_tally_counts_every_outcome_per_firm():
+    yes, no = True, False
+    per_firm = service.tally(
+        firm=np.array([0, 1, 1, 2]), contacts=np.array([1, 2, 3, 1]), emotional=np.array([yes, yes, no, yes]),
+        bot=np.array([no, yes, yes, yes]), handed=np.array([no, yes, no, no]),
+        frustrated=np.array([no, no, no, yes]),
+        event=np.array([cu.EVENT_FAILED, cu.EVENT_RECOVERED, cu.EVENT_NONE, cu.EVENT_BOT_FRUSTRATION], np.int8),
+        rating=np.array([0.5, 0.7, 0.65, 0.1], F32), csat_threshold=F32(0.65),
+        shop=np.array([0, 2, 2]), bought=np.array([1, 2, 4]), firms=3)
+    assert per_firm.tolist() == [
+        [1, 0, 6],  # visits
+        [1, 5, 1],  # contacts
+        [1, 2, 1],  # encounters
+        [0, 5, 1],  # bot contacts: a handed-over encounter met a bot first
+        [1, 2, 0],  # human contacts: a person, or a bot's hand-over
+        [1, 1, 1], [0, 0, 1], [0, 1, 0],  # emotional, frustrated, handed over
+        [1, 0, 0], [0, 1, 0],  # failed, recovered
+        [0, 2, 0],  # satisfied: rating >= threshold, the threshold included
+    ]
