@@ -13,7 +13,7 @@ import dataclasses
 import difflib
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,6 +244,14 @@ def canonical_path(path: str) -> str:
     head, _, rest = path.partition(".")
     group = BEHAVIOUR_KEYS.get(rest) if head == "behaviour" else None
     return f"behaviour.{group}.{rest}" if group else path
+
+
+def check_distinct(paths: Iterable[str], where: str) -> None:
+    """No key named twice, once flat and once grouped (a space or priors file lists each key once)."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        if (first := seen.setdefault(canonical_path(path), path)) != path:
+            raise ConfigError(f"{where}: {first} and {path} name the same key: keep one")
 
 
 def group_behaviour(values: Mapping[str, Any], where: str = "behaviour") -> dict[str, Any]:
