@@ -86,7 +86,7 @@ def grouped_file(result: ConfigResult | None, config_path: str) -> ConfigResult 
     apply in Hydra's order: a flat key in a scenario and a grouped key on the command line name
     the same value, and the later wins.
     """
-    cfg = result.config if result is not None and not result.is_schema_source else None
+    cfg = result.config if result is not None else None  # ConfigStore nodes too: a business profile's overlay
     node = cfg._get_node("behaviour") if isinstance(cfg, DictConfig) and "behaviour" in cfg else None
     if isinstance(node, DictConfig) and any(key in BEHAVIOUR_KEYS for key in node):
         try:
