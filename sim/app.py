@@ -37,7 +37,7 @@ from typing import Any, NoReturn
 import hydra
 import yaml
 from hydra import compose, initialize_config_dir
-from hydra._internal.config_repository import ConfigRepository  # where Hydra reads every config file (see grouped)
+from hydra._internal.config_repository import ConfigRepository  # reads every config file (grouped_file)
 from hydra._internal.utils import get_args_parser  # Hydra's own parser, so flags read exactly as Hydra reads them
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
@@ -97,6 +97,8 @@ def grouped_file(result: ConfigResult | None, config_path: str) -> ConfigResult 
 
 
 def _read_grouped(read: Any) -> Any:
+    """Hydra's `ConfigRepository.load_config`, each file it returns passed through `grouped_file`."""
+
     def load_config(self: ConfigRepository, config_path: str) -> ConfigResult | None:
         return grouped_file(read(self, config_path), config_path)
 

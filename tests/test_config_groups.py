@@ -20,7 +20,7 @@ from omegaconf import OmegaConf
 
 from research.priors import parse as parse_priors
 from research.space import parse_space, with_values
-from sim.app import CONFIG_DIR, job_configs, load_config, main, preflight
+from sim.app import CONFIG_DIR, COORDINATOR, job_configs, load_config, main, preflight
 from sim.config import (
     BEHAVIOUR_GROUPS,
     BEHAVIOUR_KEYS,
@@ -33,6 +33,7 @@ from sim.config import (
     to_dict,
     validate,
 )
+from sim.manifest import TYPED
 from tests.test_errors import cli_error
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,6 +168,8 @@ def test_a_sweep_over_a_flat_key_runs_and_resumes_by_the_same_command(tmp_path):
 
 def test_main_runs_a_flat_override(monkeypatch, tmp_path, capsys):
     out = tmp_path / "run"
+    for name in ("HYDRA_FULL_ERROR", COORDINATOR, TYPED):  # main sets these: restored after the test
+        monkeypatch.setenv(name, "")
     monkeypatch.setattr(sys, "argv", ["sim", "behaviour.base_quit=0.02", "market.customers=200", "run.steps=2",
                                       "run.burn_in=0", "run.progress=false", f"hydra.run.dir={out}"])
     main()
