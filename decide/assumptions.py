@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from research import discovery, priors, robust
-from sim.config import SimConfig, to_dict
+from sim.config import SimConfig, canonical_path, to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_PRIORS = ROOT / "configs" / "priors" / "plan.yaml"
@@ -68,7 +68,8 @@ def sources_table(cfg: SimConfig, prior_set: priors.Priors, extra: Sequence[str]
     chosen = [k for k, v in values.items() if k.split(".")[0] in ("market", "firm", "behaviour", "plan")
               and k != "plan.changes" and v != schema.get(k)]
     chosen += [*ALWAYS, *(k for k in values if k.startswith("plan.") and k != "plan.changes"), *extra]
-    ranges = {p.path: p.describe() for p in prior_set.priors}
+    chosen = [canonical_path(k) for k in chosen]  # a flat behaviour key as to_dict names it, with its group
+    ranges = {canonical_path(p.path): p.describe() for p in prior_set.priors}
     rows = [{"parameter": k, "value": values[k], "plausible range": ranges.get(k, ""),
              "source": doc.SOURCES.get(k, "(no source recorded)")} for k in dict.fromkeys(chosen) if k in values]
     return pd.DataFrame(rows)

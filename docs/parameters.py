@@ -21,12 +21,12 @@ sys.path.insert(0, str(ROOT))  # document this checkout's schema, whichever `sim
 from research.priors import DEFAULT as PRIORS  # noqa: E402
 from research.priors import load as load_priors  # noqa: E402
 from sim.app import load_config  # noqa: E402
-from sim.config import FirmConfig, SimConfig, to_dict  # noqa: E402
+from sim.config import BEHAVIOUR_GROUPS, FirmConfig, SimConfig, canonical_path, to_dict  # noqa: E402
 from sim.results import atomic_write  # noqa: E402
 
 ODD = ROOT / "docs" / "ODD.md"
 START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
-GROUP_ORDER = ("market", "firm", "behaviour", "wom", "network", "adapt", "run", "")
+GROUP_ORDER = ("market", "firm", *(f"behaviour.{g}" for g in BEHAVIOUR_GROUPS), "wom", "network", "adapt", "run", "")
 HEADINGS = {
     "firm": "`firm.*`, and the same keys for each competitor `competitors.<name>.*`",
     "": "Top level",
@@ -98,64 +98,66 @@ SOURCES: dict[str, str] = {
     "firm.incident_week": "scenario input: a what-if event",
     "firm.incident_weeks": "scenario input: a what-if event",
     "firm.incident_failure_rate": "scenario input: a what-if event",
-    "behaviour.learning_rate": ASSUMPTION,
-    "behaviour.review_rate": ASSUMPTION,
-    "behaviour.choice_noise": "method: logit scale (McFadden 1974); value an assumption",
-    "behaviour.choice": SWITCH,
-    "behaviour.quality_weight": ASSUMPTION,
-    "behaviour.empathy_weight": ASSUMPTION + "; claim of the business articles (its 68% figure is folklore)",
-    "behaviour.empathy_returns": ASSUMPTION + "; diminishing returns is a qualitative claim",
-    "behaviour.price_weight": ASSUMPTION,
-    "behaviour.switching_cost": CALIBRATED.format("steady-state annual retail customer retention ~63% "
+    "behaviour.perception.learning_rate": ASSUMPTION,
+    "behaviour.reconsider.review_rate": ASSUMPTION,
+    "behaviour.reconsider.choice_noise": "method: logit scale (McFadden 1974); value an assumption",
+    "behaviour.reconsider.choice": SWITCH,
+    "behaviour.reconsider.quality_weight": ASSUMPTION,
+    "behaviour.reconsider.empathy_weight": ASSUMPTION + "; claim of the business articles (its 68% figure is folklore)",
+    "behaviour.reconsider.empathy_returns": ASSUMPTION + "; diminishing returns is a qualitative claim",
+    "behaviour.reconsider.price_weight": ASSUMPTION,
+    "behaviour.reconsider.switching_cost": CALIBRATED.format("steady-state annual retail customer retention ~63% "
                                                   "(python -m research.patterns: 0.64 in years 1 to 4)"),
-    "behaviour.attachment_weight": ASSUMPTION,
-    "behaviour.attachment_rate": ASSUMPTION,
-    "behaviour.attachment_decay": ASSUMPTION,
-    "behaviour.bot_frustration": ASSUMPTION + "; claim of the business articles",
-    "behaviour.handover_penalty": ASSUMPTION,
-    "behaviour.recovery_bonus": ASSUMPTION,
-    "behaviour.recovery_empathy": ASSUMPTION + "; interactional justice (empathy) is one of three recovery "
+    "behaviour.reconsider.attachment_weight": ASSUMPTION,
+    "behaviour.perception.attachment_rate": ASSUMPTION,
+    "behaviour.perception.attachment_decay": ASSUMPTION,
+    "behaviour.service.bot_frustration": ASSUMPTION + "; claim of the business articles",
+    "behaviour.service.handover_penalty": ASSUMPTION,
+    "behaviour.service.recovery_bonus": ASSUMPTION,
+    "behaviour.service.recovery_empathy": ASSUMPTION + "; interactional justice (empathy) is one of three recovery "
     "dimensions (Smith, Bolton & Wagner 1999); weighted by the customer's need",
-    "behaviour.expect_person": ASSUMPTION + "; relationship-driven customers want a person (the business articles)",
-    "behaviour.unrecovered_quality": ASSUMPTION,
-    "behaviour.emotional_strain_base": ASSUMPTION,
-    "behaviour.service_profit_chain": "chosen so that across 200 firms engagement vs CSAT r = .38, inside .25-.40 "
-    "(Harter et al. 2002; python -m research.patterns); direction: Heskett et al. 1994, Brown & Lam 2008",
-    "behaviour.overload_quality": ASSUMPTION,
-    "behaviour.emotional_labour": ASSUMPTION + "; direction and band: Hulsheger & Schewe 2011 (rho .39 to .48)",
-    "behaviour.routine_effort": ASSUMPTION,
-    "behaviour.burnout_threshold": ASSUMPTION,
-    "behaviour.burnout_rate": ASSUMPTION,
-    "behaviour.engagement_base": ASSUMPTION,
-    "behaviour.leadership_effect": ASSUMPTION + "; claim of the business articles",
-    "behaviour.overload_effect": ASSUMPTION,
-    "behaviour.burnout_drag": ASSUMPTION,
-    "behaviour.engagement_rate": ASSUMPTION,
-    "behaviour.engagement_spread": ASSUMPTION + "; trait engagement differs between people (Job Demands-Resources, "
-    "Bakker & Demerouti 2007)",
-    "behaviour.pay_engagement": ASSUMPTION + "; pay level relates weakly to job satisfaction, r ~.15 "
+    "behaviour.service.expect_person": ASSUMPTION + "; relationship-driven customers want a person "
+    "(the business articles)",
+    "behaviour.service.unrecovered_quality": ASSUMPTION,
+    "behaviour.staff.emotional_strain_base": ASSUMPTION,
+    "behaviour.service.service_profit_chain": "chosen so that across 200 firms engagement vs CSAT r = .38, inside "
+    ".25-.40 (Harter et al. 2002; python -m research.patterns); direction: Heskett et al. 1994, Brown & Lam 2008",
+    "behaviour.service.overload_quality": ASSUMPTION,
+    "behaviour.staff.emotional_labour": ASSUMPTION + "; direction and band: Hulsheger & Schewe 2011 (rho .39 to .48)",
+    "behaviour.staff.routine_effort": ASSUMPTION,
+    "behaviour.staff.burnout_threshold": ASSUMPTION,
+    "behaviour.staff.burnout_rate": ASSUMPTION,
+    "behaviour.staff.engagement_base": ASSUMPTION,
+    "behaviour.staff.leadership_effect": ASSUMPTION + "; claim of the business articles",
+    "behaviour.staff.overload_effect": ASSUMPTION,
+    "behaviour.staff.burnout_drag": ASSUMPTION,
+    "behaviour.staff.engagement_rate": ASSUMPTION,
+    "behaviour.staff.engagement_spread": ASSUMPTION + "; trait engagement differs between people "
+    "(Job Demands-Resources, Bakker & Demerouti 2007)",
+    "behaviour.staff.pay_engagement": ASSUMPTION + "; pay level relates weakly to job satisfaction, r ~.15 "
     "(Judge et al. 2010)",
-    "behaviour.pay_quit_elasticity": ASSUMPTION + "; quits fall as pay rises above the going rate (efficiency wages, "
-    "Shapiro & Stiglitz 1984); separation elasticities of about -1 to -2 are reviewed by Manning 2003",
-    "behaviour.training_rate": ASSUMPTION,
-    "behaviour.hire_skill_base": ASSUMPTION,
-    "behaviour.hire_skill_empathy": ASSUMPTION,
-    "behaviour.hire_skill_spread": ASSUMPTION,
-    "behaviour.new_hire_gap": ASSUMPTION,
-    "behaviour.learning_weeks": ASSUMPTION,
-    "behaviour.base_quit": CALIBRATED.format("retail staff turnover ~60% a year at steady state "
+    "behaviour.staff.pay_quit_elasticity": ASSUMPTION + "; quits fall as pay rises above the going rate "
+    "(efficiency wages, Shapiro & Stiglitz 1984); separation elasticities of about -1 to -2 are reviewed by "
+    "Manning 2003",
+    "behaviour.staff.training_rate": ASSUMPTION,
+    "behaviour.staff.hire_skill_base": ASSUMPTION,
+    "behaviour.staff.hire_skill_empathy": ASSUMPTION,
+    "behaviour.staff.hire_skill_spread": ASSUMPTION,
+    "behaviour.staff.new_hire_gap": ASSUMPTION,
+    "behaviour.staff.learning_weeks": ASSUMPTION,
+    "behaviour.staff.base_quit": CALIBRATED.format("retail staff turnover ~60% a year at steady state "
                                             "(python -m research.patterns)"),
-    "behaviour.quit_disengaged": ASSUMPTION + "; direction and band: engagement vs turnover r ~-.30 "
+    "behaviour.staff.quit_disengaged": ASSUMPTION + "; direction and band: engagement vs turnover r ~-.30 "
     "(Harter et al. 2002)",
-    "behaviour.quit_burnout": ASSUMPTION,
-    "behaviour.hire_weeks": ASSUMPTION,
-    "behaviour.target_utilisation": ASSUMPTION + " (every firm's staffing policy)",
-    "behaviour.restaff_every": ASSUMPTION + " (every firm's staffing policy)",
-    "behaviour.initial_reputation_quality": ASSUMPTION + "; only the start of the warm-up sees it",
-    "behaviour.promoter_threshold": NPS.format("promoters answer 9 or 10"),
-    "behaviour.detractor_threshold": NPS.format("detractors answer 0 to 6"),
-    "behaviour.nps_attachment": CALIBRATED.format("US retail NPS ~28 (Qualtrics XM Institute 2022)"),
-    "behaviour.csat_threshold": ASSUMPTION + " (where 'satisfied' begins)",
+    "behaviour.staff.quit_burnout": ASSUMPTION,
+    "behaviour.staff.hire_weeks": ASSUMPTION,
+    "behaviour.staff.target_utilisation": ASSUMPTION + " (every firm's staffing policy)",
+    "behaviour.staff.restaff_every": ASSUMPTION + " (every firm's staffing policy)",
+    "behaviour.perception.initial_reputation_quality": ASSUMPTION + "; only the start of the warm-up sees it",
+    "behaviour.survey.promoter_threshold": NPS.format("promoters answer 9 or 10"),
+    "behaviour.survey.detractor_threshold": NPS.format("detractors answer 0 to 6"),
+    "behaviour.survey.nps_attachment": CALIBRATED.format("US retail NPS ~28 (Qualtrics XM Institute 2022)"),
+    "behaviour.survey.csat_threshold": ASSUMPTION + " (where 'satisfied' begins)",
     "wom.enabled": SWITCH,
     "wom.talk_rate": ASSUMPTION,
     "wom.negativity": ASSUMPTION + " (that unhappy customers talk more is common lore, not in our sources)",
@@ -192,15 +194,28 @@ SOURCES: dict[str, str] = {
 def schema_fields() -> list[tuple[str, str, dataclasses.Field]]:
     """Every value of the schema as (group, dotted key, field); the top level's group is ''.
 
+    A group of groups (`behaviour`) gives one group per subgroup (`behaviour.reconsider`);
     `competitors` maps names to `FirmConfig`, whose fields the `firm` group already lists.
     """
-    rows = []
-    for spec in dataclasses.fields(SimConfig):
-        if spec.default_factory is dataclasses.MISSING:
-            rows.append(("", spec.name, spec))
-        elif dataclasses.is_dataclass(group := spec.default_factory()):
-            rows += [(spec.name, f"{spec.name}.{f.name}", f) for f in dataclasses.fields(group)]
-    return rows
+    def values(node: Any, group: str) -> list[tuple[str, str, dataclasses.Field]]:
+        rows = []
+        for spec in dataclasses.fields(node):
+            key = f"{group}.{spec.name}" if group else spec.name
+            if spec.default_factory is dataclasses.MISSING:
+                rows.append((group, key, spec))
+            elif dataclasses.is_dataclass(sub := spec.default_factory()):
+                rows += values(sub, key)
+        return rows
+
+    return values(SimConfig, "")
+
+
+def group_doc(group: str) -> str:
+    """The docstring's first line of a group's class (`behaviour.staff`: `StaffConfig`)."""
+    node: Any = SimConfig()
+    for part in group.split("."):
+        node = getattr(node, part)
+    return (type(node).__doc__ or "").strip().splitlines()[0].rstrip(".")
 
 
 def literal(value: Any) -> str:
@@ -244,7 +259,7 @@ def row(cells: list[str]) -> str:
 
 def plausible_ranges() -> dict[str, str]:
     """Each uncertain key's plausible range in words, from the priors file (research.robust draws from them)."""
-    return {p.path: p.describe() for p in load_priors(PRIORS).priors}
+    return {canonical_path(p.path): p.describe() for p in load_priors(PRIORS).priors}
 
 
 def group_table(group: str, rows: list[tuple[str, dataclasses.Field]], plausible: dict[str, str]) -> str:
@@ -252,8 +267,7 @@ def group_table(group: str, rows: list[tuple[str, dataclasses.Field]], plausible
     if group in HEADINGS:
         heading = HEADINGS[group]
     else:
-        doc = type(getattr(SimConfig(), group)).__doc__ or ""
-        heading = f"`{group}.*`: {doc.strip().rstrip('.')}"
+        heading = f"`{group}.*`: {group_doc(group)}"
     columns = ["key", "default", "allowed", "plausible range", "meaning", "source / status"]
     lines = [f"### {heading}", "", row(columns), "|---" * len(columns) + "|"]
     for key, spec in rows:
@@ -305,7 +319,10 @@ def render() -> str:
     plausible = plausible_ranges()
     intro = ("The plausible range of an uncertain key comes from `configs/priors/default.yaml`, with its source "
              "there (`firm.*` ranges apply to the focal firm); `python -m research.robust` draws from them. "
-             "An empty cell: a lever, a scenario input or a switch, not treated as uncertain.")
+             "An empty cell: a lever, a scenario input or a switch, not treated as uncertain. "
+             "The `behaviour.*` keys are grouped by submodel, each heading naming its ODD sections; each key also "
+             "answers to its flat name as before the grouping, everywhere a key is written: "
+             "`behaviour.empathy_weight=2` is `behaviour.reconsider.empathy_weight=2`.")
     body = "\n\n".join([intro] + [group_table(g, groups[g], plausible) for g in order] + [configured_tables()])
     note = "<!-- generated by `python docs/parameters.py` from sim/config.py: edit there, not here -->"
     return f"{START}\n{note}\n\n{body}\n\n{END}"

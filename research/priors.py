@@ -23,7 +23,7 @@ import yaml
 from scipy.stats import qmc
 
 from research.space import value_at
-from sim.config import ConfigError, SimConfig, check_value, field_spec
+from sim.config import ConfigError, SimConfig, canonical_path, check_distinct, check_value, field_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "configs" / "priors" / "default.yaml"
@@ -86,7 +86,8 @@ class Priors:
         return len(self.priors)
 
     def get(self, path: str) -> Prior | None:
-        return next((p for p in self.priors if p.path == path), None)
+        """The prior of a key, named flat (behaviour.base_quit) or grouped (behaviour.staff.base_quit)."""
+        return next((p for p in self.priors if canonical_path(p.path) == canonical_path(path)), None)
 
     def subset(self, names: Sequence[str], source: str) -> Priors:
         """The priors named, in that order; a name without a prior is a one-line error."""
@@ -100,9 +101,9 @@ class Priors:
 
         Keys without a prior yet are added; each new range is checked against the schema.
         """
-        new = {p.path: p for p in self.priors}
+        new = {canonical_path(p.path): p for p in self.priors}
         for path, bounds in ranges.items():
-            new[path] = parse_entry(path, {"range": list(bounds), "source": source}, source)
+            new[canonical_path(path)] = parse_entry(path, {"range": list(bounds), "source": source}, source)
         return Priors(tuple(new.values()))
 
     def collapse(self, base: SimConfig) -> Priors:
@@ -208,6 +209,7 @@ def parse(mapping: Any, source: str) -> Priors:
     """Priors from ``{key: entry}``."""
     if not isinstance(mapping, Mapping) or not mapping:
         raise ConfigError(f"{source}: expected a mapping of config keys to priors under 'parameters'")
+    check_distinct(map(str, mapping), source)
     return Priors(tuple(parse_entry(str(path), entry, source) for path, entry in mapping.items()))
 
 

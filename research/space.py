@@ -1,9 +1,9 @@
 """Declared parameter spaces: config keys with bounds, checked against the schema and applied to configs.
 
 A space is written in YAML as ``{key: [low, high]}`` with keys as on the command line
-(``firm.price``, ``behaviour.empathy_weight``, ``competitors.big_box.price``). Bounds must lie
-inside the schema's range for the key (sim/config.py), so no tool ever samples a value the
-model would reject.
+(``firm.price``, ``behaviour.empathy_weight`` or ``behaviour.reconsider.empathy_weight``,
+``competitors.big_box.price``). Bounds must lie inside the schema's range for the key
+(sim/config.py), so no tool ever samples a value the model would reject.
 """
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.config import ConfigError, SimConfig, check_value, field_spec, validate
+from sim.config import (
+    ConfigError,
+    SimConfig,
+    canonical_path,
+    check_distinct,
+    check_value,
+    field_spec,
+    validate,
+)
 
 
 @dataclass(frozen=True)
@@ -59,17 +67,19 @@ class Space:
 
     def subset(self, names: Sequence[str], source: str) -> Space:
         """The parameters named, in that order; a name not declared is a one-line error."""
-        declared = {p.path: p for p in self.parameters}
+        declared = {canonical_path(p.path): p for p in self.parameters}  # a behaviour key named flat or grouped
         for name in names:
-            if name not in declared:
-                raise ConfigError(f"{name} is not declared in {source} (declared: {', '.join(declared)})")
-        return Space(tuple(declared[n] for n in names))
+            if canonical_path(name) not in declared:
+                raise ConfigError(f"{name} is not declared in {source} "
+                                  f"(declared: {', '.join(p.path for p in self.parameters)})")
+        return Space(tuple(declared[canonical_path(n)] for n in names))
 
 
 def parse_space(mapping: Mapping[str, Any], source: str) -> Space:
     """A space from ``{key: [low, high]}``, every key and bound checked against the schema."""
     if not isinstance(mapping, Mapping) or not mapping:
         raise ConfigError(f"{source}: expected a mapping of config keys to [low, high] bounds")
+    check_distinct(map(str, mapping), source)
     return Space(tuple(_parameter(path, bounds, source) for path, bounds in mapping.items()))
 
 

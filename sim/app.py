@@ -37,18 +37,29 @@ from typing import Any, NoReturn
 import hydra
 import yaml
 from hydra import compose, initialize_config_dir
+from hydra._internal.config_repository import ConfigRepository  # reads every config file (grouped_file)
 from hydra._internal.utils import get_args_parser  # Hydra's own parser, so flags read exactly as Hydra reads them
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob, Override
 from hydra.errors import HydraException, MissingConfigException
+from hydra.plugins.config_source import ConfigResult
 from hydra.types import RunMode
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from sim import manifest, network, results
-from sim.config import ConfigError, SimConfig, check_value, field_spec, validate
+from sim.config import (
+    BEHAVIOUR_KEYS,
+    ConfigError,
+    SimConfig,
+    canonical_path,
+    check_value,
+    field_spec,
+    group_behaviour,
+    validate,
+)
 from sim.metrics import Progress
 from sim.profile import derive, fields
 
@@ -66,6 +77,37 @@ RUN_NAME_CHARS = 60  # readable part of a sweep's run folder name; a hash of all
 UNITS_OF_MONEY = ("revenue", "costs", "profit")  # per-firm totals shown with their currency and period
 
 ConfigStore.instance().store(name="sim_schema", node=SimConfig)
+
+
+def grouped_file(result: ConfigResult | None, config_path: str) -> ConfigResult | None:
+    """A config file as Hydra loaded it, its flat behaviour keys moved into their groups (`group_behaviour`).
+
+    Each file is rewritten as it is read, before Hydra merges it, so files and overrides still
+    apply in Hydra's order: a flat key in a scenario and a grouped key on the command line name
+    the same value, and the later wins.
+    """
+    cfg = result.config if result is not None else None  # ConfigStore nodes too: a business profile's overlay
+    node = cfg._get_node("behaviour") if isinstance(cfg, DictConfig) and "behaviour" in cfg else None
+    if isinstance(node, DictConfig) and any(key in BEHAVIOUR_KEYS for key in node):
+        try:
+            cfg.behaviour = group_behaviour(OmegaConf.to_container(node, resolve=False))
+        except ConfigError as err:
+            raise ConfigError(f"{config_path}.yaml: {err}") from None
+    return result
+
+
+def _read_grouped(read: Any) -> Any:
+    """Hydra's `ConfigRepository.load_config`, each file it returns passed through `grouped_file`."""
+
+    def load_config(self: ConfigRepository, config_path: str) -> ConfigResult | None:
+        return grouped_file(read(self, config_path), config_path)
+
+    load_config.grouped = True
+    return load_config
+
+
+if not getattr(ConfigRepository.load_config, "grouped", False):  # Hydra has no hook for rewriting a file it reads
+    ConfigRepository.load_config = _read_grouped(ConfigRepository.load_config)
 
 
 def run_dir_name(readable: str, task: ListConfig | list[str]) -> str:
@@ -124,6 +166,21 @@ def parse_overrides(overrides: list[str]) -> list[Override]:
         return OverridesParser.create().parse_overrides(list(overrides))
     except HydraException as err:  # the parser's message carries the offending text
         raise ConfigError(f"cannot read the command line: {one_line(err)}") from None
+
+
+def grouped_overrides(overrides: list[str]) -> list[str]:
+    """Overrides naming a behaviour key by its flat name (behaviour.empathy_weight=2) written with its group.
+
+    Each keeps its place on the command line, so Hydra applies them in the order typed; sweeps too.
+    """
+    out = []
+    for text, o in zip(overrides, parse_overrides(overrides), strict=True):
+        key, grouped = o.key_or_group, canonical_path(o.key_or_group)
+        if grouped != key:
+            start = text.index(key)  # after any +, ++ or ~
+            text = text[:start] + grouped + text[start + len(key):]
+        out.append(text)
+    return out
 
 
 def business_overrides(overrides: list[str]) -> tuple[list[str], list[derive.Derived]]:
@@ -384,15 +441,16 @@ def preflight(argv: list[str]) -> Plan:
     swapped = dict(zip(args.overrides, with_business, strict=True))
     argv, args.overrides = [swapped.get(arg, arg) for arg in argv], with_business
     if args.help or args.hydra_help or args.shell_completion or args.cfg or args.info or args.experimental_rerun:
-        return Plan(argv, typed=typed, profiles=profiles)  # Hydra only shows something, or re-runs a saved config
+        grouped = dict(zip(args.overrides, grouped_overrides(args.overrides), strict=True))
+        return Plan([grouped.get(arg, arg) for arg in argv], typed=typed, profiles=profiles)  # Hydra only shows
     if args.config_dir and not os.path.isdir(args.config_dir):
         raise ConfigError(f"--config-dir={args.config_dir} is not allowed: no such directory")
     multirun = args.multirun or "hydra.mode=MULTIRUN" in args.overrides
-    check_overrides(args.overrides, args.config_dir, multirun=multirun)
-    rewritten = dict(zip(args.overrides, whole_numbers(args.overrides), strict=True))
-    plan = Plan([rewritten.get(arg, arg) for arg in argv] + (run_names(args.overrides) if multirun else []), multirun,
-                typed=typed, profiles=profiles)
+    check_overrides(args.overrides, args.config_dir, multirun=multirun)  # errors name keys as typed
+    rewritten = dict(zip(args.overrides, whole_numbers(grouped_overrides(args.overrides)), strict=True))
     overrides = [rewritten[o] for o in args.overrides]
+    plan = Plan([rewritten.get(arg, arg) for arg in argv] + (run_names(overrides) if multirun else []), multirun,
+                typed=typed, profiles=profiles)
     for folder in (args.config_dir, args.config_path):
         if folder and os.path.isabs(folder) and os.path.isdir(folder):
             check_user_configs(folder)
@@ -428,7 +486,7 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
     overrides, _ = business_overrides(list(overrides or []))
     check_overrides(overrides, multirun=False)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None), one_line_errors():
-        cfg = compose(config_name="config", overrides=whole_numbers(overrides))
+        cfg = compose(config_name="config", overrides=whole_numbers(grouped_overrides(overrides)))
         return validate(OmegaConf.to_object(cfg))
 
 

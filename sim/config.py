@@ -8,9 +8,12 @@ Defaults describe a neighbourhood shop; `configs/` and `scenarios` override them
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import difflib
 import math
 import numbers
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,10 +109,9 @@ class MarketConfig:
 
 
 @dataclass
-class BehaviourConfig:
-    """Uncertain behavioural parameters; each claim's strength can be set to 0 to turn it off."""
+class ReconsiderConfig:
+    """Customers reconsider their firm: the utility of each firm and the logit choice (ODD 7.2)."""
 
-    learning_rate: float = _num(0.3, 0, 1, "weight of the latest encounter in perceptions")
     review_rate: float = _num(0.1, 0, 1, "weekly chance a customer reconsiders its firm")
     choice_noise: float = _num(0.25, 0.001, 100, "logit scale of choice")
     choice: bool = _plain(True, "customers reconsider their firm (false: only exogenous churn)")
@@ -119,8 +121,22 @@ class BehaviourConfig:
     price_weight: float = _num(1.0, 0, 100, "utility weight of price (times segment sensitivity)")
     switching_cost: float = _num(0.7, 0, 100, "habit bonus of the current firm")
     attachment_weight: float = _num(0.5, 0, 100, "utility of emotional attachment")
+
+
+@dataclass
+class PerceptionConfig:
+    """What customers learn from encounters and feel for a firm (ODD 7.3), and assume of one not met (5, 7.13)."""
+
+    learning_rate: float = _num(0.3, 0, 1, "weight of the latest encounter in perceptions")
     attachment_rate: float = _num(0.08, 0, 1, "attachment built per empathetic encounter, times need")
     attachment_decay: float = _num(0.01, 0, 1, "weekly attachment decay")
+    initial_reputation_quality: float = _num(0.7, 0, 1, "quality a firm is reputed for before anyone has met it")
+
+
+@dataclass
+class ServiceConfig:
+    """Service encounters: bots and hand-overs, failures and recovery, overload (ODD 7.3)."""
+
     bot_frustration: float = _num(1.0, 0, 1, "claim: bot on an emotional contact frustrates")
     handover_penalty: float = _num(0.1, 0, 1, "quality lost waiting for a hand-over")
     recovery_bonus: float = _num(0.1, 0, 1, "quality gained by a well-recovered failure")
@@ -129,6 +145,12 @@ class BehaviourConfig:
     expect_person: float = _num(1.0, 0, 1, "how much a bot contact disappoints a customer who wants a person (CSAT)")
     service_profit_chain: float = _num(0.12, 0, 1, "claim: engaged employees serve better")
     overload_quality: float = _num(0.5, 0, 10, "quality lost per unit of overload")
+
+
+@dataclass
+class StaffConfig:
+    """Employees: strain, burnout, engagement and training (ODD 7.4), quits and hiring (7.9), restaffing (7.10)."""
+
     emotional_labour: float = _num(1.0, 0, 10, "claim: emotional labour burns employees out")
     emotional_strain_base: float = _num(0.5, 0, 10, "strain of an emotional contact at empathy 0, relative")
     routine_effort: float = _num(0.5, 0, 10, "strain of a routine contact, relative")
@@ -154,12 +176,104 @@ class BehaviourConfig:
     hire_weeks: float = _num(4.0, 0, 104, "mean weeks a vacancy stays open")
     target_utilisation: float = _num(0.8, 0.05, 2, "utilisation firms staff for")
     restaff_every: int = _num(4, 1, 520, "weeks between headcount reviews of firms that staff to demand")
-    initial_reputation_quality: float = _num(0.7, 0, 1, "quality a firm is reputed for before anyone has met it")
+
+
+@dataclass
+class SurveyConfig:
+    """The survey: satisfaction and willingness to recommend, CSAT and NPS (ODD 7.5)."""
+
     promoter_threshold: float = _num(0.8, 0, 1, "recommendation level of a promoter (9-10)")
     detractor_threshold: float = _num(0.6, 0, 1, "recommendation level below which a detractor (0-6)")
     nps_attachment: float = _num(0.2, 0, 1, "weight of attachment in willingness to recommend")
     csat_threshold: float = _num(0.65, 0, 1, "experience counted as satisfied")
 
+
+@dataclass(init=False)
+class BehaviourConfig:
+    """Uncertain behavioural parameters, grouped by the ODD's submodels; a claim's strength at 0 turns it off.
+
+    Each key also answers to its flat name, as before the grouping (`BEHAVIOUR_KEYS`):
+    `b.empathy_weight` reads and writes `b.reconsider.empathy_weight`, `BehaviourConfig(choice=False)`
+    and `dataclasses.replace(b, base_quit=0.01)` set a key in its group, and `canonical_path` and
+    `group_behaviour` read flat keys on the command line and in YAML.
+    """
+
+    reconsider: ReconsiderConfig = field(default_factory=ReconsiderConfig)
+    perception: PerceptionConfig = field(default_factory=PerceptionConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    staff: StaffConfig = field(default_factory=StaffConfig)
+    survey: SurveyConfig = field(default_factory=SurveyConfig)
+
+    def __init__(self, **values: Any) -> None:
+        """The groups given (copied: changing this config never changes the one they came from), then flat keys."""
+        flat = {key: values.pop(key) for key in list(values) if key in BEHAVIOUR_KEYS}
+        for spec in dataclasses.fields(self):
+            group = values.pop(spec.name, None)
+            setattr(self, spec.name, spec.default_factory() if group is None else copy.copy(group))
+        if values:
+            raise TypeError(f"BehaviourConfig() got an unexpected keyword argument '{next(iter(values))}'")
+        for key, value in flat.items():
+            setattr(self, key, value)
+
+
+BEHAVIOUR_GROUPS = tuple(group.name for group in dataclasses.fields(BehaviourConfig))  # each maps to ODD submodels
+BEHAVIOUR_KEYS: dict[str, str] = {key.name: group.name for group in dataclasses.fields(BehaviourConfig)
+                                  for key in dataclasses.fields(group.default_factory())}
+"""Every behaviour key by its flat name (`empathy_weight`), with the group that holds it (`reconsider`)."""
+
+
+def _flat_key(key: str, group: str) -> property:
+    def get(self: BehaviourConfig) -> Any:
+        return getattr(getattr(self, group), key)
+
+    def put(self: BehaviourConfig, value: Any) -> None:
+        setattr(getattr(self, group), key, value)
+
+    return property(get, put, doc=f"behaviour.{group}.{key}, by its flat name")
+
+
+for _key, _group in BEHAVIOUR_KEYS.items():
+    setattr(BehaviourConfig, _key, _flat_key(_key, _group))
+
+
+def canonical_path(path: str) -> str:
+    """A key's path in the schema: a flat behaviour key is written with its group, any other as given.
+
+    `behaviour.empathy_weight` becomes `behaviour.reconsider.empathy_weight`.
+    """
+    head, _, rest = path.partition(".")
+    group = BEHAVIOUR_KEYS.get(rest) if head == "behaviour" else None
+    return f"behaviour.{group}.{rest}" if group else path
+
+
+def check_distinct(paths: Iterable[str], where: str) -> None:
+    """No key named twice, once flat and once grouped (a space or priors file lists each key once)."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        if (first := seen.setdefault(canonical_path(path), path)) != path:
+            raise ConfigError(f"{where}: {first} and {path} name the same key: keep one")
+
+
+def group_behaviour(values: Mapping[str, Any], where: str = "behaviour") -> dict[str, Any]:
+    """A `behaviour` mapping (as in YAML) with its flat keys moved into their groups.
+
+    The same key given both flat and grouped in one mapping is a ConfigError: which one is meant
+    cannot be told. Other keys are left for the schema to check.
+    """
+    out = {key: dict(value) if key in BEHAVIOUR_GROUPS and isinstance(value, Mapping) else value
+           for key, value in values.items() if key not in BEHAVIOUR_KEYS}
+    for key, value in values.items():
+        group = BEHAVIOUR_KEYS.get(key)
+        if group is None:
+            continue
+        target = out.setdefault(group, {})
+        if not isinstance(target, dict):  # e.g. `reconsider: null`: the schema reports the group
+            continue
+        if key in target:
+            raise ConfigError(f"{where}.{key} and {where}.{group}.{key} are both given: keep one "
+                              f"(behaviour.{key} is the flat name of behaviour.{group}.{key})")
+        target[key] = value
+    return out
 
 @dataclass
 class WomConfig:
@@ -317,15 +431,18 @@ class SimConfig:
 
 
 def field_spec(path: str) -> dataclasses.Field:
-    """The schema field at a dotted path such as ``firm.empathy`` or ``competitors.big_box.price``."""
+    """The schema field at a dotted path such as ``firm.empathy`` or ``competitors.big_box.price``.
+
+    A flat behaviour key (``behaviour.empathy_weight``) names its grouped field (`canonical_path`).
+    """
     node: Any = SimConfig
-    parts = path.split(".")
+    parts = canonical_path(path).split(".")
     i = 0
     while True:
         fields = {f.name: f for f in dataclasses.fields(node)}
         if parts[i] not in fields:
             where = ".".join(parts[:i]) or "the top level"
-            raise ConfigError(f"{path}: unknown key '{parts[i]}' in {where} (known: {', '.join(sorted(fields))})")
+            raise ConfigError(f"{path}: unknown key '{parts[i]}' in {where} ({_known(node, parts[i], fields)})")
         spec = fields[parts[i]]
         i += 1
         if i == len(parts):
@@ -337,6 +454,16 @@ def field_spec(path: str) -> dataclasses.Field:
             node = FirmConfig
         else:
             node = _group_type(spec, path)
+
+
+def _known(node: type, key: str, fields: Mapping[str, Any]) -> str:
+    """The keys a group knows, for an error; behaviour's flat keys too, with the nearest to a misspelt one."""
+    if node is not BehaviourConfig:
+        return f"known: {', '.join(sorted(fields))}"
+    near = difflib.get_close_matches(key, BEHAVIOUR_KEYS, n=1)
+    hint = f"did you mean {near[0]} (behaviour.{BEHAVIOUR_KEYS[near[0]]}.{near[0]})? " if near else ""
+    return (f"{hint}known: the groups {', '.join(BEHAVIOUR_GROUPS)}, or any of their keys by its flat name: "
+            f"{', '.join(sorted(BEHAVIOUR_KEYS))}")
 
 
 def _group_type(spec: dataclasses.Field, path: str) -> type:
@@ -404,14 +531,14 @@ def _check_dataclass(obj: Any, prefix: str) -> None:
                     raise ConfigError(f"{path}: the key {name!r} is not allowed: "
                                       "a competitor's key is its name, as text")
                 _check_group(sub, FirmConfig, f"{path}.{name}")
-        else:
-            _check_group(value, type(spec.default_factory()), path)
+        else:  # behaviour's groups: their keys named by their flat names, shorter and valid everywhere
+            _check_group(value, type(spec.default_factory()), path, prefix if isinstance(obj, BehaviourConfig) else "")
 
 
-def _check_group(value: Any, group: type, path: str) -> None:
+def _check_group(value: Any, group: type, path: str, keys_prefix: str = "") -> None:
     if not isinstance(value, group):
         raise ConfigError(f"{path}={value!r} is not allowed: expected a group of keys ({group.__name__})")
-    _check_dataclass(value, path + ".")
+    _check_dataclass(value, keys_prefix or path + ".")
 
 
 def validate(cfg: SimConfig) -> SimConfig:
@@ -440,11 +567,11 @@ def validate(cfg: SimConfig) -> SimConfig:
             )
     if sum(f.initial_share for f in firms) <= 0 and cfg.market.initial_adoption > 0:
         raise ConfigError("firm.initial_share: all firms have initial_share 0 but market.initial_adoption > 0")
-    b = cfg.behaviour
-    if b.detractor_threshold > b.promoter_threshold:
+    survey = cfg.behaviour.survey
+    if survey.detractor_threshold > survey.promoter_threshold:
         raise ConfigError(
-            f"behaviour.detractor_threshold={b.detractor_threshold} is not allowed: "
-            f"must be <= behaviour.promoter_threshold={b.promoter_threshold}"
+            f"behaviour.detractor_threshold={survey.detractor_threshold} is not allowed: "  # flat names: shorter
+            f"must be <= behaviour.promoter_threshold={survey.promoter_threshold}"
         )
     if cfg.network.kind == "file" and not cfg.network.path:
         raise ConfigError("network.path=null is not allowed when network.kind=file: give a graph file")
@@ -475,17 +602,22 @@ def all_firms(cfg: SimConfig) -> list[FirmConfig]:
 
 
 def from_dict(data: dict[str, Any]) -> SimConfig:
-    """Build and validate a `SimConfig` from nested plain dicts (e.g. a saved summary's config)."""
+    """Build and validate a `SimConfig` from nested plain dicts (e.g. a saved summary's config).
+
+    `behaviour` may hold flat keys (as saved before the grouping) as well as groups.
+    """
 
     def build(cls: type, values: dict[str, Any], prefix: str) -> Any:
         if not isinstance(values, dict):
             where = f"{prefix[:-1]}={values!r} is" if prefix else f"a config of type {type(values).__name__} is"
             raise ConfigError(f"{where} not allowed: expected a group of keys")
+        if cls is BehaviourConfig:
+            values = group_behaviour(values, prefix[:-1])
         known = {f.name: f for f in dataclasses.fields(cls)}
         kwargs = {}
         for key, value in values.items():
             if key not in known:
-                raise ConfigError(f"{prefix}{key}: unknown key (known: {', '.join(sorted(known))})")
+                raise ConfigError(f"{prefix}{key}: unknown key ({_known(cls, key, known)})")
             default = known[key].default_factory() if known[key].default_factory is not dataclasses.MISSING else None
             if key == "competitors" and cls is SimConfig:
                 value = {n: build(FirmConfig, v or {}, f"competitors.{n}.") for n, v in competitor_items(value)}
