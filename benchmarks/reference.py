@@ -92,7 +92,7 @@ class Firm(mesa.Agent):
         self.employee_weeks = self.quits_total = self.referrals = 0
         self.burnout_total = self.profit = 0.0
         self.relationships = self.closed_value = 0.0
-        self.churn_by_reason = [0] * len(cu.CHURN_REASONS)
+        self.churn_by_reason = [0] * len(cu.CHURN_REASONS)  # over the recorded weeks
 
     def rivals(self) -> list[Firm]:
         """The other firms still in the market."""
@@ -201,6 +201,7 @@ class Firm(mesa.Agent):
         self.promoters = self.detractors = self.praise = self.quits = 0
         self.week_closed_value = 0.0
         self.acquisitions = [0] * len(cu.CHANNELS)
+        self.churn_this_week = [0] * len(cu.CHURN_REASONS)
         self.team: list[Employee] = []
 
     def serve_with(self) -> Employee | None:
@@ -236,6 +237,7 @@ class Firm(mesa.Agent):
             self.relationships = self.at_start
         self.customer_weeks += self.at_start
         self.churned_total += self.churned
+        self.churn_by_reason = [a + b for a, b in zip(self.churn_by_reason, self.churn_this_week, strict=True)]
         self.answers += customers
         self.net_promoters += self.promoters - self.detractors
         self.employee_weeks += len(staff)
@@ -307,7 +309,7 @@ class Customer(mesa.Agent):
         """End the relationship; the firm books its value, discounted to the relationship's start."""
         firm = self.firm
         firm.churned += 1
-        firm.churn_by_reason[reason] += 1
+        firm.churn_this_week[reason] += 1
         firm.week_closed_value += self.value * (1 + self.model.discount) ** self.since
         self.firm, self.attachment = None, 0.0
 
