@@ -90,7 +90,8 @@ class Firm(mesa.Agent):
         self.customers_at_review = self.human_since_restaff = 0
         self.customer_weeks = self.churned_total = self.answers = self.net_promoters = 0
         self.employee_weeks = self.quits_total = self.referrals = 0
-        self.burnout_total = self.profit = 0.0
+        self.burnout_total = self.profit = self.price_total = 0.0
+        self.weeks_in_market = 0
         self.relationships = self.closed_value = 0.0
         self.churn_by_reason = [0] * len(cu.CHURN_REASONS)  # over the recorded weeks
 
@@ -233,6 +234,8 @@ class Firm(mesa.Agent):
         if m.week < m.cfg.run.burn_in:
             return
         self.profit += profit
+        self.price_total += self.price
+        self.weeks_in_market += self.active
         if m.week == m.cfg.run.burn_in:  # the relationships open when recording starts
             self.relationships = self.at_start
         self.customer_weeks += self.at_start
@@ -619,7 +622,8 @@ class ReferenceMarket(mesa.Model):
     def kpis(self) -> dict[str, dict[str, float | dict[str, int] | None]]:
         """Per firm, as in summary.json: retention, market share, CLTV, NPS, burnout, staff turnover, referrals,
         churn by reason, profit (rates pooled over the recorded weeks; None where there was nothing to measure),
-        and customers, active staff, price and automation at the end."""
+        and customers, active staff, price and automation at the end; from the weekly table, the mean price and
+        the recorded weeks in the market."""
         total = max(sum(f.customers for f in self.firm_list), 1)
         open_value = self.customers.groupby("firm", "list").map(
             lambda group: sum(c.value * (1 + self.discount) ** c.since for c in group))
@@ -641,5 +645,7 @@ class ReferenceMarket(mesa.Model):
                 "employees": staff.get(f, 0),
                 "price": f.price,
                 "automation": f.automation,
+                "mean_price": f.price_total / max(self.week - self.cfg.run.burn_in, 1),
+                "weeks_in_market": f.weeks_in_market,
             }
         return out
