@@ -11,10 +11,12 @@ quit does not decide a run. The measures span every process: retention, market s
 end headcount (staffing), and each competitor's share, profit and automation (pricing, adaptation).
 Two cases: the shipped market, and one where the policies bite (below). Per measure, the paired
 differences (same seed, same start) must have a mean within their 99.5% t-interval of zero,
-Bonferroni over the measures of a case (a family-wise level of about 3%). Measured over 30 fresh
-seeds (100 to 129), the largest |t| was in the shipped case and in the policy case (see the module's
-figures in the README). A rule written differently, e.g. detractors praising instead of warning,
-felt empathy not learnt, or a losing firm exiting a review early, fails it.
+Bonferroni over the measures of a case (a family-wise level of about 3%). Measured: over these 12
+seeds the largest |t| is 2.46 in the shipped case and 2.25 in the policy case (limit 5.00); over 30
+fresh seeds (100 to 129) 2.04 and 2.56 (limit 4.00). A rule written differently fails it, e.g.
+detractors praising instead of warning, felt empathy not learnt, churn reasons counted over the
+warm-up, no promotions, no restaffing, imitation away from the best firm, or a losing firm exiting
+one review late; smaller slips in the firms' policies are left to tests/test_reference_policies.py.
 """
 
 from __future__ import annotations
@@ -104,9 +106,10 @@ def test_paired_differences_between_the_models_are_noise(case, measure):
 def test_the_policy_case_exercises_the_policies():
     """Across its seeds the policy case sees promotions, price matching, imitation, cuts, repricing and exits."""
     notes = paired("policies bite")[1]
-    for change in ("cut its base price", "moved automation", "OnlineStore cut", "OnlineStore reprice",
-                   "OnlineStore exit"):
+    for change in ("cut its base price", "moved automation"):
         assert any(change in n for n in notes), change
+    for response in ("cut", "reprice", "exit"):
+        assert any(n.endswith(f"OnlineStore {response}") for n in notes), response
 
 
 def test_reference_is_one_mesa_agent_per_customer_and_reproducible():
