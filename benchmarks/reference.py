@@ -13,11 +13,10 @@ workforce at the same seed); its random draws differ, so the two agree statistic
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import itertools
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import mesa
@@ -175,7 +174,7 @@ class Firm(mesa.Agent):
         self.losing_reviews, self.loss_stage = 0, self.loss_stage + 1
         response = LOSS_RESPONSES[self.loss_stage]
         if response == "cut":
-            self.config = dataclasses.replace(self.config, advertising=self.config.advertising * (1 - a.cost_cut),
+            self.config = replace(self.config, advertising=self.config.advertising * (1 - a.cost_cut),
                                               staff=None, staff_to_demand=True)
         elif response == "reprice":
             rivals = self.rivals()
@@ -185,7 +184,7 @@ class Firm(mesa.Agent):
                                       self.base_price + a.imitation_rate * (model.base_price - self.base_price))
         else:
             self.active = False
-            self.config = dataclasses.replace(self.config, advertising=0.0, fixed_cost=0.0, automation_cost=0.0,
+            self.config = replace(self.config, advertising=0.0, fixed_cost=0.0, automation_cost=0.0,
                                               staff=None)
         self.note(response)
 
