@@ -2,11 +2,12 @@
 
 Every customer, employee and firm is a `mesa.Agent` with plain attributes, stepped one by one in
 Python through AgentSet verbs, on a networkx graph: the way an agent-based model is usually
-written. It starts from the same draw as the real model (sim's firms, graph, population and
-workforce at the same seed) and reuses sim's firm-level policies (pricing, incidents, staff
-sizing, adaptation), so it differs from it only in how the weekly rules are stepped. Its random
-draws differ, so the two agree statistically (tests/test_reference_agreement.py), and the
-benchmark times one against the other.
+written. It is the executable specification of sim's rules: each rule is written again here
+from docs/ODD.md, the firms' policies too (pricing 7.1, restaffing 7.10, adaptation and the
+response to losses 7.11, incidents 7.12, as methods of `Firm`), so that a slip in either model
+shows up as a disagreement. It starts from the same draw as the real model (graph, population and
+workforce at the same seed); its random draws differ, so the two agree statistically
+(tests/test_reference_agreement.py), and the benchmark times one against the other.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import bisect
 import itertools
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import mesa
@@ -23,10 +24,9 @@ import numpy as np
 
 from sim import customers as cu
 from sim import employees as em
-from sim import firms as fi
 from sim import network
 from sim.choice import weekly_discount
-from sim.config import FirmConfig, SimConfig, all_firms, validate
+from sim.config import LOSS_RESPONSES, FirmConfig, SimConfig, all_firms, validate
 from sim.rng import Streams
 
 
@@ -72,39 +72,136 @@ class Contact:
 
 
 class Firm(mesa.Agent):
-    """A firm: its strategy this week (from sim's firm policies), reputation and books."""
+    """A firm: its levers and policies (pricing, staffing, adaptation), reputation and books."""
 
     model: ReferenceMarket
 
-    def __init__(self, model: ReferenceMarket, index: int, config: FirmConfig, customers: int) -> None:
+    def __init__(self, model: ReferenceMarket, index: int, config: FirmConfig) -> None:
         super().__init__(model)
-        self.index, self.config, self.customers = index, config, customers
-        self.empathy = float(model.strategy.empathy[index])
-        quality, empathy = model.strategy.reputation  # as the population draw read it
-        self.reputation_quality, self.reputation_empathy = float(quality[index]), float(empathy[index])
-        self.human_since_restaff = 0
+        self.index, self.config, self.customers, self.active = index, config, 0, True
+        self.empathy, self.automation = config.empathy, config.automation
+        self.bot_handover, self.bot_quality = config.bot_handover, config.bot_quality
+        self.base_price = self.price = config.price
+        # reputations start at what the strategy promises; the warm-up replaces them with experience
+        self.reputation_quality = model.cfg.behaviour.initial_reputation_quality
+        self.reputation_empathy = 0.3 + 0.4 * self.empathy * (1 - self.automation)
+        self.profit_since_review, self.losing_reviews, self.loss_stage = 0.0, 0, 0
+        self.customers_at_review = self.human_since_restaff = 0
         self.customer_weeks = self.churned_total = self.answers = self.net_promoters = 0
         self.employee_weeks = self.quits_total = self.referrals = 0
-        self.burnout_total = 0.0
+        self.burnout_total = self.profit = self.price_total = 0.0
+        self.weeks_in_market = 0
         self.relationships = self.closed_value = 0.0
-        self.churn_by_reason = [0] * len(cu.CHURN_REASONS)
+        self.churn_by_reason = [0] * len(cu.CHURN_REASONS)  # over the recorded weeks
+
+    def rivals(self) -> list[Firm]:
+        """The other firms still in the market."""
+        return [f for f in self.model.firm_list if f is not self and f.active]
+
+    def set_price(self) -> None:
+        """7.1: fixed; a promotion's cut in its weeks; or follow the cheapest rival's price of last week
+        down, never above the base price nor below the floor."""
+        c, week, rivals = self.config, self.model.week, self.rivals()
+        if c.pricing == "promotions" and week % c.promo_every < c.promo_weeks:
+            self.price = self.base_price * (1 - c.promo_depth)
+        elif c.pricing == "match_cheapest" and rivals:
+            self.price = max(c.price_floor, min(self.base_price, min(f.price_last_week for f in rivals)))
+        else:
+            self.price = self.base_price
+
+    def failure_rate(self) -> float:
+        """7.12: the market's chance a contact goes wrong, raised while an incident lasts (calendar weeks)."""
+        c, base = self.config, self.model.cfg.market.failure_rate
+        now = self.model.week - self.model.cfg.run.burn_in
+        if c.incident_week is not None and c.incident_week <= now < c.incident_week + c.incident_weeks:
+            return min(1.0, base + c.incident_failure_rate)
+        return base
+
+    def expected_human_share(self, emotional: float) -> float:
+        """Share of encounters that reach a person: those the bot does not take, and emotional ones it hands over."""
+        return 1 - self.automation * (1 - emotional * self.bot_handover)
+
+    def staff_needed(self, human_contacts: float) -> int:
+        """Headcount serving `human_contacts` a week at the target utilisation; at least one."""
+        return max(1, math.ceil(human_contacts / (self.config.capacity * self.model.cfg.behaviour.target_utilisation)))
+
+    def starting_staff(self, customers: int) -> int:
+        """Its configured headcount, else sized to the human contacts its starting customers are expected to make."""
+        if self.config.staff is not None:
+            return self.config.staff
+        m = self.model.cfg.market
+        return self.staff_needed(customers * m.visit_rate * m.contacts_per_visit
+                                 * self.expected_human_share(m.emotional_share + m.failure_rate))
+
+    def restaff(self, jobs: list[Employee]) -> None:
+        """7.10: staffed to demand, open vacancies up to the recent human contacts' need, or close vacant ones
+        (nobody is laid off); other firms keep their jobs."""
+        weekly = self.human_since_restaff / self.model.cfg.behaviour.restaff_every
+        self.human_since_restaff = 0
+        if not (self.active and self.config.staff_to_demand and self.config.staff is None):
+            return
+        target = self.staff_needed(weekly)
+        vacant = [job for job in jobs if job.status == em.VACANT]
+        for job in vacant[: max(len(jobs) - target, 0)]:
+            job.remove()
+        for _ in range(target - len(jobs)):
+            Employee(self.model, self, em.VACANT, refill_at=self.model.week + self.model.search_weeks())
+
+    def review(self, best: Firm, losses_count: bool) -> None:
+        """7.11: an adaptive firm that lost customers cuts its base price to the cheapest rival's (not below its
+        floor); it moves its automation towards the most profitable firm's; it responds to repeated losses."""
+        a, c, rivals = self.model.cfg.adapt, self.config, self.rivals()
+        if a.price_matching and self.customers < self.customers_at_review and rivals:
+            matched = max(c.price_floor, min(self.base_price, min(f.base_price for f in rivals)))
+            if matched < self.base_price:
+                self.note(f"cut its base price to {matched:.2f}")
+                self.base_price = matched
+        if a.imitation and best is not self and abs(best.automation - self.automation) > 1e-9:
+            self.automation += a.imitation_rate * (best.automation - self.automation)
+            self.note(f"moved automation to {self.automation:.2f}")
+        if a.loss_response != "none" and losses_count:
+            self.respond_to_losses()
+
+    def respond_to_losses(self) -> None:
+        """After `loss_reviews` loss-making reviews running, the next step allowed: cut costs, reprice, exit."""
+        a = self.model.cfg.adapt
+        if self.profit_since_review >= 0:
+            self.losing_reviews = 0
+            return
+        self.losing_reviews += 1
+        if self.losing_reviews < a.loss_reviews or self.loss_stage + 1 > LOSS_RESPONSES.index(a.loss_response):
+            return
+        self.losing_reviews, self.loss_stage = 0, self.loss_stage + 1
+        response = LOSS_RESPONSES[self.loss_stage]
+        if response == "cut":
+            self.config = replace(self.config, advertising=self.config.advertising * (1 - a.cost_cut),
+                                              staff=None, staff_to_demand=True)
+        elif response == "reprice":
+            rivals = self.rivals()
+            if rivals:
+                model = max(rivals, key=lambda f: f.profit_since_review)
+                self.base_price = max(self.config.price_floor,
+                                      self.base_price + a.imitation_rate * (model.base_price - self.base_price))
+        else:
+            self.active = False
+            self.config = replace(self.config, advertising=0.0, fixed_cost=0.0, automation_cost=0.0,
+                                              staff=None)
+        self.note(response)
+
+    def note(self, change: str) -> None:
+        self.model.notes.append(f"week {self.model.week - self.model.cfg.run.burn_in}: {self.config.name} {change}")
 
     def open_books(self) -> None:
-        """Read this week's price, automation and failure rate; clear the week's counts."""
-        m, i = self.model, self.index
-        self.config, self.active = m.strategy.configs[i], bool(m.strategy.active[i])  # after any response to losses
-        self.price = float(m.strategy.price[i])
-        self.automation = float(m.strategy.automation[i])
-        self.bot_handover = float(m.strategy.bot_handover[i])
-        self.bot_quality = float(m.strategy.bot_quality[i])
-        self.failure_rate = float(fi.failure_rate(m.strategy, m.week - m.cfg.run.burn_in,
-                                                  m.cfg.market.failure_rate)[i])
+        """Fix this week's failure rate and discounted margin per visit; clear the week's counts."""
+        m = self.model
+        self.failure = self.failure_rate()
         self.margin = m.cfg.market.basket * (self.price - self.config.unit_cost) / (1 + m.discount) ** m.week
         self.at_start = self.customers
         self.churned = self.visits = self.bot_contacts = self.human_contacts = self.hires = 0
         self.promoters = self.detractors = self.praise = self.quits = 0
         self.week_closed_value = 0.0
         self.acquisitions = [0] * len(cu.CHANNELS)
+        self.churn_this_week = [0] * len(cu.CHURN_REASONS)
         self.team: list[Employee] = []
 
     def serve_with(self) -> Employee | None:
@@ -131,13 +228,18 @@ class Firm(mesa.Agent):
                  + self.automation * c.automation_cost + self.bot_contacts * c.bot_contact_cost
                  + c.advertising * prospects * c.ad_cost + self.hires * c.hire_cost
                  + self.acquisitions[cu.REFERRAL] * c.referral_bonus + c.fixed_cost)
-        m.strategy.profit_since_review[self.index] += self.visits * basket * self.price - costs
+        profit = self.visits * basket * self.price - costs
+        self.profit_since_review += profit
         if m.week < m.cfg.run.burn_in:
             return
+        self.profit += profit
+        self.price_total += self.price
+        self.weeks_in_market += self.active
         if m.week == m.cfg.run.burn_in:  # the relationships open when recording starts
             self.relationships = self.at_start
         self.customer_weeks += self.at_start
         self.churned_total += self.churned
+        self.churn_by_reason = [a + b for a, b in zip(self.churn_by_reason, self.churn_this_week, strict=True)]
         self.answers += customers
         self.net_promoters += self.promoters - self.detractors
         self.employee_weeks += len(staff)
@@ -209,7 +311,7 @@ class Customer(mesa.Agent):
         """End the relationship; the firm books its value, discounted to the relationship's start."""
         firm = self.firm
         firm.churned += 1
-        firm.churn_by_reason[reason] += 1
+        firm.churn_this_week[reason] += 1
         firm.week_closed_value += self.value * (1 + self.model.discount) ** self.since
         self.firm, self.attachment = None, 0.0
 
@@ -231,7 +333,7 @@ class Customer(mesa.Agent):
         firm.visits += self.purchases
         if contacts == 0:
             return
-        emotional = draw() < 1 - (1 - min(m.emotional_share + firm.failure_rate, 1)) ** contacts
+        emotional = draw() < 1 - (1 - min(m.emotional_share + firm.failure, 1)) ** contacts
         bot = draw() < firm.automation
         handed_over = bot and emotional and draw() < firm.bot_handover
         server = None
@@ -413,20 +515,24 @@ class ReferenceMarket(mesa.Model):
         self.buzz_weight = cfg.wom.buzz_weight if cfg.wom.enabled else 0.0
         self.unadvertised = math.prod(1 - f.advertising for f in all_firms(cfg))  # chance no advert reaches one
         streams = Streams(cfg.seed)
-        self.strategy = fi.create(all_firms(cfg), cfg.behaviour.initial_reputation_quality)
-        start = cu.create(cfg.market, self.strategy.per_firm("initial_share"), self.strategy.reputation,
+        self.firm_list = [Firm(self, i, c) for i, c in enumerate(all_firms(cfg))]
+        reputation = tuple(np.array([getattr(f, k) for f in self.firm_list], dtype=np.float32)
+                           for k in ("reputation_quality", "reputation_empathy"))
+        start = cu.create(cfg.market, np.array([f.config.initial_share for f in self.firm_list]), reputation,
                           streams.setup("population"))
         self.graph = network.build(cfg.network, cfg.market.customers, streams.setup("graph")).to_networkx()
-        served = np.bincount(start.firm[start.firm >= 0], minlength=self.strategy.n)
-        self.firm_list = [Firm(self, i, c, int(served[i])) for i, c in enumerate(self.strategy.configs)]
+        served = np.bincount(start.firm[start.firm >= 0], minlength=len(self.firm_list)).tolist()
+        for firm, n in zip(self.firm_list, served, strict=True):
+            firm.customers = firm.customers_at_review = n
         columns = ("segment", "need", "firm", "quality", "felt_empathy", "attachment", "since", "response")
         self.customer_at = [
             Customer(self, node, segment, need, self.firm_list[f] if f >= 0 else None, q, e, a, since, response)
             for node, (segment, need, f, q, e, a, since, response)
             in enumerate(zip(*(getattr(start, k).tolist() for k in columns), strict=True))
         ]
-        self.pay_ratio = em.pay_ratio(self.strategy.per_firm("wage"), cfg.market.market_wage)
-        staff = em.create(self.initial_staff(served), self.strategy.empathy, self.pay_ratio, cfg.behaviour,
+        self.pay_ratio = em.pay_ratio(np.array([f.config.wage for f in self.firm_list]), cfg.market.market_wage)
+        staff = em.create(np.array([f.starting_staff(n) for f, n in zip(self.firm_list, served, strict=True)]),
+                          np.array([f.empathy for f in self.firm_list]), self.pay_ratio, cfg.behaviour,
                           streams.setup("workforce"))
         for f, skill, engagement, tenure, disposition in zip(
                 staff.firm.tolist(), staff.skill.tolist(), staff.engagement.tolist(), staff.tenure.tolist(),
@@ -435,15 +541,6 @@ class ReferenceMarket(mesa.Model):
         self.firms = self.agents_by_type[Firm]
         self.customers = self.agents_by_type[Customer]
         self.employees = self.agents_by_type[Employee]  # staff_needed keeps at least one job per firm
-        self.customers_at_review = served
-
-    def initial_staff(self, served: np.ndarray) -> np.ndarray:
-        """Fixed headcounts where configured, else sized to the expected human contacts (sim's sizing)."""
-        m, s = self.cfg.market, self.strategy
-        contacts = served * m.visit_rate * m.contacts_per_visit * fi.expected_human_share(
-            s, m.emotional_share + m.failure_rate)
-        sized = fi.staff_needed(contacts, s.per_firm("capacity"), self.cfg.behaviour.target_utilisation)
-        return np.array([c.staff if c.staff is not None else n for c, n in zip(s.configs, sized, strict=True)])
 
     def pay(self, firm: Firm) -> float:
         """The firm's wage relative to the market wage."""
@@ -461,7 +558,7 @@ class ReferenceMarket(mesa.Model):
     def step(self) -> None:
         """One week, in EmpathyMarket's schedule order."""
         cfg = self.cfg
-        fi.set_prices(self.strategy, self.week)
+        self.set_prices()
         self.firms.do("open_books")
         self.customers.do("reconsider")
         for firm, team in self.employees.select(lambda e: e.status == em.ACTIVE).groupby("employer", "list"):
@@ -482,12 +579,13 @@ class ReferenceMarket(mesa.Model):
         if self.week % cfg.behaviour.restaff_every == 0:
             self.restaff()
         if cfg.adapt.enabled and self.week % cfg.adapt.every == 0:
-            now = np.array([f.customers for f in self.firm_list])
-            self.notes += [f"week {self.week}: {n}" for n in fi.adapt(self.strategy, now, self.customers_at_review,
-                                                                       cfg.adapt, self.week > cfg.run.burn_in)]
-            self.customers_at_review = now
-            self.unadvertised = math.prod(1 - f.advertising for f in self.strategy.configs)
-            self.employees.select(lambda e: not self.strategy.active[e.employer.index]).do("remove")
+            self.review()
+
+    def set_prices(self) -> None:
+        """Every firm sets this week's price, those that match reading their rivals' prices of last week."""
+        for firm in self.firm_list:
+            firm.price_last_week = firm.price
+        self.firms.do("set_price")
 
     def close_books(self) -> None:
         """Each firm counts its customers and staff and books the week."""
@@ -498,20 +596,22 @@ class ReferenceMarket(mesa.Model):
             firm.close_books(customers.get(firm, 0), staff.get(firm, []), self.prospects)
 
     def restaff(self) -> None:
-        """Firms that staff to demand open vacancies for the recent human contacts, or close vacancies."""
-        contacts = np.array([f.human_since_restaff for f in self.firm_list]) / self.cfg.behaviour.restaff_every
-        needed = fi.staff_needed(contacts, self.strategy.per_firm("capacity"), self.cfg.behaviour.target_utilisation)
+        """Each firm re-sizes its jobs to its recent human contacts (if it staffs to demand)."""
         jobs = self.employees.groupby("employer", "list").groups
-        for firm, target in zip(self.firm_list, needed.tolist(), strict=True):
-            firm.human_since_restaff = 0
-            if not firm.config.staff_to_demand or firm.config.staff is not None:
-                continue
-            target *= bool(self.strategy.active[firm.index])
-            mine = jobs.get(firm, [])
-            for job in [e for e in mine if e.status == em.VACANT][: max(len(mine) - target, 0)]:
-                job.remove()
-            for _ in range(target - len(mine)):
-                Employee(self, firm, em.VACANT, refill_at=self.week + self.search_weeks())
+        for firm in self.firm_list:
+            firm.restaff(jobs.get(firm, []))
+
+    def review(self) -> None:
+        """Adaptive firms review their strategy, in firm order, against the most profitable firm still in the
+        market; then every firm's profit and customer count restart for the next review."""
+        best = max((f for f in self.firm_list if f.active), key=lambda f: f.profit_since_review, default=None)
+        for firm in self.firm_list:
+            if firm.config.adapts and firm.active:
+                firm.review(best, losses_count=self.week > self.cfg.run.burn_in)
+        for firm in self.firm_list:
+            firm.profit_since_review, firm.customers_at_review = 0.0, firm.customers
+        self.unadvertised = math.prod(1 - f.config.advertising for f in self.firm_list)
+        self.employees.select(lambda e: not e.employer.active).do("remove")  # a firm that left lays everyone off
 
     def run(self, steps: int | None = None) -> None:
         """Step `steps` weeks (default: burn-in plus run.steps)."""
@@ -520,10 +620,13 @@ class ReferenceMarket(mesa.Model):
 
     def kpis(self) -> dict[str, dict[str, float | dict[str, int] | None]]:
         """Per firm, as in summary.json: retention, market share, CLTV, NPS, burnout, staff turnover, referrals,
-        churn by reason (rates pooled over the recorded weeks; None where there was nothing to measure)."""
+        churn by reason, profit (rates pooled over the recorded weeks; None where there was nothing to measure),
+        and customers, active staff, price and automation at the end; from the weekly table, the mean price and
+        the recorded weeks in the market."""
         total = max(sum(f.customers for f in self.firm_list), 1)
         open_value = self.customers.groupby("firm", "list").map(
             lambda group: sum(c.value * (1 + self.discount) ** c.since for c in group))
+        staff = self.employees.select(lambda e: e.status == em.ACTIVE).groupby("employer", "list").count()
         out = {}
         for f in self.firm_list:
             weeks = f.customer_weeks
@@ -536,5 +639,12 @@ class ReferenceMarket(mesa.Model):
                 "market_share": f.customers / total,
                 "cltv": (f.closed_value + open_value.get(f, 0.0)) / max(f.relationships, 1),
                 "churn_by_reason": dict(zip(cu.CHURN_REASONS, f.churn_by_reason, strict=True)),
+                "profit": f.profit,
+                "customers": f.customers,
+                "employees": staff.get(f, 0),
+                "price": f.price,
+                "automation": f.automation,
+                "mean_price": f.price_total / max(self.week - self.cfg.run.burn_in, 1),
+                "weeks_in_market": f.weeks_in_market,
             }
         return out
