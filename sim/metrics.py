@@ -42,16 +42,23 @@ def _share(part: np.ndarray, whole: np.ndarray | float) -> np.ndarray:
 
 def customers_per_firm(c: Customers, firms: int) -> np.ndarray:
     """How many customers each firm serves now."""
-    return np.array([np.count_nonzero(c.firm == f) for f in range(firms)])
+    return customers_per_segment(c, firms).sum(axis=1)
 
 
 def customers_per_segment(c: Customers, firms: int) -> np.ndarray:
     """How many customers of each segment each firm serves now: int (firms, segments)."""
-    ns = len(cu.SEGMENTS)
-    code = c.firm.astype(np.int16)
-    code *= ns
-    code += c.segment + ns  # prospects (firm -1) fall in the first ns codes
-    return np.bincount(code, minlength=(firms + 1) * ns)[ns:].reshape(firms, ns)
+    return census(c.firm, c.segment, firms, len(cu.SEGMENTS))
+
+
+def census(firm: np.ndarray, segment: np.ndarray, firms: int, segments: int) -> np.ndarray:
+    """Customers per firm and segment, in one pass (prospects counted apart and dropped)."""
+    count = np.zeros((firms + 1, segments), np.int64)  # row 0: prospects
+    for i in range(len(firm)):
+        count[firm[i] + 1, segment[i]] += 1
+    return count[1:]
+
+
+census = kernel(census)
 
 
 @dataclass

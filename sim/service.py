@@ -27,10 +27,10 @@ from sim.customers import Customers
 from sim.employees import Roster, Workforce
 from sim.firms import Firms
 from sim.jit import kernel
-from sim.rng import SHOCK_SCALE, binomial_cutoffs, cutoff, poisson_cutoffs, unit
+from sim.rng import SHOCK_SCALE, UNIT, binomial_cutoffs, cutoff, poisson_cutoffs
 
 F32 = np.float32
-ONE = F32(1)
+ZERO, ONE = F32(0), F32(1)
 
 
 @dataclass
@@ -176,24 +176,46 @@ def deliver(r: Routing, firms: Firms, w: Workforce, b: BehaviourConfig) -> tuple
     empathy, and a frustrating bot `bot_quality * (1 - bot_frustration)`; nobody gives 0 and 0.
     """
     nf, nobody = firms.n, w.n + firms.n
-    emotional_contacts = r.emotional.astype(np.int64)
-    per_slot = np.bincount(r.server * 2, weights=r.contacts - emotional_contacts, minlength=2 * (nobody + 1))
-    per_slot += np.bincount(r.server * 2 + 1, weights=emotional_contacts, minlength=2 * (nobody + 1))
-    per_slot = per_slot.reshape(-1, 2).astype(np.int64)
+    per_slot = load_per_slot(r.server, r.contacts, r.emotional, nobody + 1)
     routine_k, emotional_k = per_slot[:w.n, 0], per_slot[:w.n, 1]  # slots past w.n: bots, nobody
     load = (routine_k + emotional_k) / firms.per_firm("capacity")[w.firm]
     chain = w.service_factor(b)
     human_quality = w.competence(b) * chain * np.clip(1 - b.overload_quality * np.maximum(load - 1, 0), 0, 1)
     human_empathy = w.skill * chain * (1 - w.burnout)
-
-    def per_encounter(by_employee: np.ndarray, by_bot: np.ndarray) -> np.ndarray:
-        return np.concatenate([by_employee, by_bot, [0]]).astype(F32)[r.server]
-
-    quality = per_encounter(human_quality, firms.bot_quality)
-    empathy = per_encounter(human_empathy, np.zeros(nf))
-    quality -= F32(b.handover_penalty) * r.handed
-    quality[r.frustrated(b)] *= F32(1 - b.bot_frustration)
+    slot_quality = np.concatenate([human_quality, firms.bot_quality, [0]]).astype(F32)  # people, bots, nobody
+    slot_empathy = np.concatenate([human_empathy, np.zeros(nf), [0]]).astype(F32)
+    quality, empathy = served(r.server, r.handed, r.frustrated(b), slot_quality, slot_empathy,
+                              F32(b.handover_penalty), F32(1 - b.bot_frustration))
     return quality, empathy, routine_k, emotional_k
+
+
+def load_per_slot(server: np.ndarray, contacts: np.ndarray, emotional: np.ndarray, slots: int) -> np.ndarray:
+    """Routine and emotional contacts each server slot took this week (slots, 2)."""
+    out = np.zeros((slots, 2), np.int64)
+    for k in range(len(server)):
+        out[server[k], 0] += contacts[k] - emotional[k]
+        out[server[k], 1] += emotional[k]
+    return out
+
+
+load_per_slot = kernel(load_per_slot)
+
+
+def served(server: np.ndarray, handed: np.ndarray, frustrated: np.ndarray, slot_quality: np.ndarray,
+           slot_empathy: np.ndarray, handover_penalty: float, frustrated_keeps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each encounter's quality and empathy from its server's slot, less a hand-over's wait and a bot's frustration."""
+    quality, empathy = np.empty(len(server), np.float32), np.empty(len(server), np.float32)
+    for k in range(len(server)):
+        q = slot_quality[server[k]]
+        if handed[k]:
+            q -= handover_penalty
+        if frustrated[k]:
+            q *= frustrated_keeps
+        quality[k], empathy[k] = q, slot_empathy[server[k]]
+    return quality, empathy
+
+
+served = kernel(served)
 
 
 def recover(r: Routing, quality: np.ndarray, empathy: np.ndarray, need: np.ndarray, nobody: int,
@@ -206,18 +228,32 @@ def recover(r: Routing, quality: np.ndarray, empathy: np.ndarray, need: np.ndarr
     * need. Recovered: q + recovery_bonus; not: q * unrecovered_quality. Unserved encounters fail;
     frustrating bots are remembered.
     """
-    event = np.where(r.frustrated(b), cu.EVENT_BOT_FRUSTRATION, cu.EVENT_NONE).astype(np.int8)
-    unstaffed = r.server == nobody
-    event[unstaffed] = cu.EVENT_FAILED
-    emo = np.flatnonzero(r.human & ~unstaffed & r.emotional)
-    weight = F32(b.recovery_empathy) * need[emo]
-    p_recover = quality[emo] + weight * (empathy[emo] - quality[emo])
-    recovered = unit(u_recover[r.who[emo]]) < p_recover
-    kept = quality[emo] * F32(b.unrecovered_quality)
-    quality[emo] = np.where(recovered, quality[emo] + F32(b.recovery_bonus), kept)
-    event[emo] = np.where(recovered, cu.EVENT_RECOVERED, cu.EVENT_FAILED)
-    np.clip(quality, 0, 1, out=quality)
+    return recover_each(r.who, r.server, r.emotional, r.human, r.frustrated(b), quality, empathy, need, u_recover,
+                        nobody, F32(b.recovery_empathy), F32(b.recovery_bonus), F32(b.unrecovered_quality))
+
+
+def recover_each(who: np.ndarray, server: np.ndarray, emotional: np.ndarray, human: np.ndarray,
+                 frustrated: np.ndarray, quality: np.ndarray, empathy: np.ndarray, need: np.ndarray,
+                 u_recover: np.ndarray, nobody: int, recovery_empathy: float, recovery_bonus: float,
+                 unrecovered_quality: float) -> np.ndarray:
+    """`recover` per encounter: its event, and its quality after recovery (in place, clipped to [0, 1])."""
+    event = np.empty(len(who), np.int8)
+    for k in range(len(who)):
+        event[k] = cu.EVENT_BOT_FRUSTRATION if frustrated[k] else cu.EVENT_NONE
+        if server[k] == nobody:
+            event[k] = cu.EVENT_FAILED
+        elif human[k] and emotional[k]:
+            q = quality[k]
+            p_recover = q + recovery_empathy * need[k] * (empathy[k] - q)
+            if u_recover[who[k]] * UNIT < p_recover:
+                quality[k], event[k] = q + recovery_bonus, cu.EVENT_RECOVERED
+            else:
+                quality[k], event[k] = q * unrecovered_quality, cu.EVENT_FAILED
+        quality[k] = min(max(quality[k], ZERO), ONE)
     return event
+
+
+recover_each = kernel(recover_each)
 
 
 def perceive(c: Customers, r: Routing, purchases: tuple[np.ndarray, np.ndarray, np.ndarray], quality: np.ndarray,
