@@ -65,3 +65,46 @@ def test_run_steps_the_weeks_asked_for_and_reports_progress():
     assert m.week == 2 and seen.calls == [(1, 2), (2, 2)]
     m.run()  # the default: warm-up plus recorded weeks
     assert m.week == 7 and not m.running
+
+
+def test_a_new_model_starts_with_nothing_bought_no_notes_and_one_agent_per_firm():
+    cfg = tiny()
+    cfg.competitors = {"rival": FirmConfig(name="Rival", staff=1)}
+    m = EmpathyMarket(validate(cfg))
+    assert m.purchases.tolist() == [0] * 60 and m.purchases.dtype == np.int64
+    assert m.notes == [] and [a.index for a in m.firm_agents] == [0, 1]
+    served = np.bincount(m.customers.firm[m.customers.firm >= 0], minlength=2)
+    assert m.start_customers.tolist() == served.tolist() and served.sum() > 0
+
+
+def test_staff_to_demand_is_sized_to_the_expected_human_contacts():
+    cfg = tiny(visit_rate=0.6, contacts_per_visit=0.5, emotional_share=0.2, failure_rate=0.1)
+    cfg.firm = FirmConfig(name="Solo", staff=None, automation=0.5, bot_handover=0.5, capacity=2.0)
+    cfg.behaviour.target_utilisation = 0.5
+    m = EmpathyMarket(validate(cfg))
+    human_share = 1 - 0.5 * (1 - 0.3 * 0.5)
+    served = np.array([40.0])
+    assert m._staff_for(served).tolist() == [int(np.ceil(40 * 0.6 * 0.5 * human_share / (2.0 * 0.5)))]  # 7
+    assert m.workforce.headcount(1).tolist() == [int(np.ceil(np.count_nonzero(m.customers.firm == 0) * 0.6 * 0.5
+                                                             * human_share / 1.0))]
+
+
+def test_an_incident_is_dated_in_calendar_weeks():
+    cfg = tiny(steps=2, burn_in=2, failure_rate=0.0, emotional_share=0.0)
+    cfg.firm = FirmConfig(name="Solo", staff=2, incident_week=0, incident_weeks=1, incident_failure_rate=1.0)
+    m = EmpathyMarket(validate(cfg))
+    m.run()
+    rows = dict(m.recorder.rows)
+    # everything goes wrong in calendar week 0 only (every encounter emotional), nothing otherwise
+    assert rows[0]["encounters"][0] > 0 and rows[0]["emotional_contacts"][0] == rows[0]["encounters"][0]
+    assert rows[1]["encounters"][0] > 0 and rows[1]["emotional_contacts"][0] == 0
+
+
+def test_human_contacts_add_up_between_headcount_reviews():
+    cfg = tiny(steps=3, burn_in=0)
+    cfg.behaviour.restaff_every = 10
+    m = EmpathyMarket(validate(cfg))
+    m.run(2)
+    rows = dict(m.recorder.rows)
+    assert m._human_contacts[0] == rows[0]["human_contacts"][0] + rows[1]["human_contacts"][0] > rows[1][
+        "human_contacts"][0] > 0
