@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
+import pytest
 
+from sim import employees as em
+from sim import firms as fm
 from sim import network
 from sim.agents import CustomerAgent, EmployeeAgent
 from sim.config import AdaptConfig, FirmConfig, MarketConfig, RunConfig, SimConfig, WomConfig, validate
@@ -108,3 +112,29 @@ def test_human_contacts_add_up_between_headcount_reviews():
     rows = dict(m.recorder.rows)
     assert m._human_contacts[0] == rows[0]["human_contacts"][0] + rows[1]["human_contacts"][0] > rows[1][
         "human_contacts"][0] > 0
+
+
+def test_word_of_mouth_reaches_adoption_and_the_accounts_and_profit_adds_up_until_a_review():
+    cfg = tiny(steps=2, burn_in=0, initial_adoption=0.5)
+    cfg.wom = WomConfig(enabled=True, talk_rate=1.0, referral_strength=10.0)
+    cfg.behaviour.promoter_threshold = cfg.behaviour.detractor_threshold = 0.0  # every customer praises
+    m = EmpathyMarket(validate(cfg))
+    m.run(2)
+    rows = dict(m.recorder.rows)
+    assert rows[0]["referrals_sent"][0] > 0 and rows[0]["acquisitions_referral"][0] > 0
+    assert m.firms.profit_since_review[0] == pytest.approx(rows[0]["profit"][0] + rows[1]["profit"][0])
+    assert rows[1]["profit"][0] != 0
+
+
+def test_firms_that_staff_to_demand_resize_at_each_headcount_review():
+    cfg = tiny(steps=3, burn_in=0)
+    cfg.firm = FirmConfig(name="Solo", staff=None, capacity=100.0)
+    cfg.behaviour.restaff_every = 1
+    m = EmpathyMarket(validate(cfg))
+    before = m.workforce.headcount(1)[0]
+    m.firms.configs[0] = dataclasses.replace(m.firms.configs[0], capacity=1.0)  # a hundred times the work
+    m.step()
+    needed = fm.staff_needed(dict(m.recorder.rows)[0]["human_contacts"], np.array([1.0]),
+                             cfg.behaviour.target_utilisation)[0]
+    slots = np.count_nonzero(m.workforce.status != em.CLOSED)
+    assert needed > before and slots == needed
