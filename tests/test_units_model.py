@@ -126,15 +126,24 @@ def test_word_of_mouth_reaches_adoption_and_the_accounts_and_profit_adds_up_unti
     assert rows[1]["profit"][0] != 0
 
 
-def test_firms_that_staff_to_demand_resize_at_each_headcount_review():
+def test_firms_that_staff_to_demand_resize_at_each_headcount_review_and_no_other_does():
     cfg = tiny(steps=3, burn_in=0)
     cfg.firm = FirmConfig(name="Solo", staff=None, capacity=100.0)
-    cfg.behaviour.restaff_every = 1
+    cfg.competitors = {"rival": FirmConfig(name="Rival", staff=3, capacity=100.0),
+                       "gone": FirmConfig(name="Gone", staff=2, initial_share=0.0)}
+    cfg.behaviour.restaff_every = 2
     m = EmpathyMarket(validate(cfg))
-    before = m.workforce.headcount(1)[0]
-    m.firms.configs[0] = dataclasses.replace(m.firms.configs[0], capacity=1.0)  # a hundred times the work
-    m.step()
-    needed = fm.staff_needed(dict(m.recorder.rows)[0]["human_contacts"], np.array([1.0]),
-                             cfg.behaviour.target_utilisation)[0]
-    slots = np.count_nonzero(m.workforce.status != em.CLOSED)
-    assert needed > before and slots == needed
+    before = m.workforce.headcount(3)[0]
+    for i in (0, 1):  # a hundred times the work per contact
+        m.firms.configs[i] = dataclasses.replace(m.firms.configs[i], capacity=1.0)
+    w = m.workforce
+    w.status[w.firm == 2] = em.CLOSED  # a firm that has left the market
+    m.firms.active[2] = False
+    vacant = np.flatnonzero(w.firm == 1)[0]
+    w.status[vacant], w.refill_at[vacant] = em.VACANT, 1000  # a vacancy at the rival, not filled soon
+    m.run(2)
+    rows = dict(m.recorder.rows)
+    contacts = (rows[0]["human_contacts"][0] + rows[1]["human_contacts"][0]) / 2  # per week since the last review
+    needed = fm.staff_needed(np.array([contacts]), np.array([1.0]), cfg.behaviour.target_utilisation)[0]
+    slots = np.bincount(m.workforce.firm[m.workforce.status != em.CLOSED], minlength=3)
+    assert needed > before and slots.tolist() == [needed, 3, 0]  # the rival has a fixed headcount
