@@ -79,6 +79,7 @@ def test_a_new_model_starts_with_nothing_bought_no_notes_and_one_agent_per_firm(
     assert m.notes == [] and [a.index for a in m.firm_agents] == [0, 1]
     served = np.bincount(m.customers.firm[m.customers.firm >= 0], minlength=2)
     assert m.start_customers.tolist() == served.tolist() and served.sum() > 0
+    assert m._customers_at_review.tolist() == served.tolist()
 
 
 def test_staff_to_demand_is_sized_to_the_expected_human_contacts():
@@ -147,3 +148,24 @@ def test_firms_that_staff_to_demand_resize_at_each_headcount_review_and_no_other
     needed = fm.staff_needed(np.array([contacts]), np.array([1.0]), cfg.behaviour.target_utilisation)[0]
     slots = np.bincount(m.workforce.firm[m.workforce.status != em.CLOSED], minlength=3)
     assert needed > before and slots.tolist() == [needed, 3, 0]  # the rival has a fixed headcount
+
+
+def test_reviews_come_every_few_weeks_and_losses_count_only_after_the_warm_up():
+    cfg = tiny(steps=6, burn_in=2)
+    cfg.competitors = {"rival": FirmConfig(name="Rival", price=1.5, price_floor=0.5, staff=2, fixed_cost=1e6,
+                                           adapts=True)}
+    cfg.adapt = AdaptConfig(enabled=True, every=2, loss_reviews=1, loss_response="exit", price_matching=False,
+                            imitation=False)
+    m = EmpathyMarket(validate(cfg))
+    m.run(4)
+    assert m.notes == ["week 2: Rival cut its advertising by 50% and staffs to demand, after 1 loss-making reviews "
+                       "running"]  # the review of calendar week 0 (end of the warm-up) ignored the losses
+    assert m._customers_at_review.tolist() == np.bincount(m.customers.firm[m.customers.firm >= 0],
+                                                          minlength=2).tolist()
+    m.run(4)
+    assert m.notes[1:] == ["week 4: Rival moved its price from 1.50 to 1.25, towards Solo's, after 1 loss-making "
+                           "reviews running",
+                           "week 6: Rival left the market after 1 loss-making reviews running: its customers "
+                           "become prospects"]
+    w = m.workforce
+    assert (w.status[w.firm == 1] == em.CLOSED).all() and (w.status[w.firm == 0] != em.CLOSED).any()
