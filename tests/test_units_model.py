@@ -148,6 +148,7 @@ def test_firms_that_staff_to_demand_resize_at_each_headcount_review_and_no_other
     needed = fm.staff_needed(np.array([contacts]), np.array([1.0]), cfg.behaviour.target_utilisation)[0]
     slots = np.bincount(m.workforce.firm[m.workforce.status != em.CLOSED], minlength=3)
     assert needed > before and slots.tolist() == [needed, 3, 0]  # the rival has a fixed headcount
+    assert m._human_contacts.tolist() == [0, 0, 0]  # counted afresh until the next review
 
 
 def test_reviews_come_every_few_weeks_and_losses_count_only_after_the_warm_up():
@@ -169,3 +170,13 @@ def test_reviews_come_every_few_weeks_and_losses_count_only_after_the_warm_up():
                            "become prospects"]
     w = m.workforce
     assert (w.status[w.firm == 1] == em.CLOSED).all() and (w.status[w.firm == 0] != em.CLOSED).any()
+
+
+def test_the_first_review_after_the_warm_up_counts_losses():
+    cfg = tiny(steps=2, burn_in=3)
+    cfg.competitors = {"rival": FirmConfig(name="Rival", staff=2, fixed_cost=1e6, adapts=True)}
+    cfg.adapt = AdaptConfig(enabled=True, every=2, loss_reviews=1, loss_response="cut", price_matching=False,
+                            imitation=False)
+    m = EmpathyMarket(validate(cfg))
+    m.run(4)  # reviews at calendar weeks -1 and 1
+    assert [note[:20] for note in m.notes] == ["week 1: Rival cut it"]
