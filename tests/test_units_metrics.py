@@ -112,6 +112,7 @@ def test_rates_with_nothing_to_measure_and_the_recorder():
     rec = metrics.Recorder(["A", "B"])
     assert list(rec.table().columns) == ["step", "firm"] and len(rec.table()) == 0
     rec.record(0, {"x": np.array([1, 2])})
+    assert rec.table()["x"].tolist() == [1, 2]  # one recorded week is a table too
     rec.record(1, {"x": np.array([3, 4])})
     t = rec.table()
     assert t["step"].tolist() == [0, 0, 1, 1] and t["firm"].tolist() == ["A", "B", "A", "B"]
@@ -220,7 +221,7 @@ def test_measure_counts_every_kpi_and_cost_line_of_a_hand_built_week():
 
 def summary_model(discount_rate: float = 0.1) -> SimpleNamespace:
     c = customers([0.2, 0.8, 0.8, 0.2, 0.2], [0, 0, 0, 1, -1], firms=2, value=[1.0, 2.0, 4.0, 8.0, 16.0])
-    c.since[:] = [0, 1, 5, 0, 0]
+    c.since[:] = [0, 2, 5, 0, 0]  # joined before, in and after the first recorded week (burn-in 2)
     return SimpleNamespace(cfg=SimConfig(market=MarketConfig(discount_rate=discount_rate), run=RunConfig(burn_in=2)),
                            firms=two_firms(), customers=c, workforce=workforce(), start_customers=np.array([10, 0]))
 
@@ -255,8 +256,8 @@ def test_summarise_pools_every_rate_and_reports_nothing_to_measure_as_none():
     a = s["A"]
     assert (a["role"], a["customers"], a["employees"], a["price"], a["automation"]) == ("focal", 3, 2, 2.0, 0.25)
     assert a["retention_rate"] == pytest.approx(0.9**52) and a["churn_rate"] == pytest.approx(1 - 0.9**52)
-    assert a["cohort_retention"] == 0.2  # 2 of the 10 at the start joined before the warm-up ended
-    assert a["cltv"] == pytest.approx((5 + 1 + 2 * (1 + i) + 4 * (1 + i) ** 5) / 14)
+    assert a["cohort_retention"] == 0.1  # 1 of the 10 at the start joined before the warm-up ended
+    assert a["cltv"] == pytest.approx((5 + 1 + 2 * (1 + i) ** 2 + 4 * (1 + i) ** 5) / 14)
     assert a["cltv_predicted"] == pytest.approx(1.0 * 0.9 / (1 + i - 0.9))
     assert (a["market_share"], a["revenue_share"], a["nps"], a["csat"]) == (0.75, 0.75, 20.0, 0.5)
     assert (a["revenue"], a["costs"], a["profit"]) == (60.0, 60.0, 0.0)
@@ -307,7 +308,7 @@ def test_summarise_without_churn_or_recorded_weeks():
 def test_open_value_discounts_each_open_relationship_to_its_start():
     model = summary_model(discount_rate=0.5)
     g = 1.5 ** (1 / 52)
-    assert metrics.open_value(model).tolist() == pytest.approx([1 + 2 * g + 4 * g**5, 8.0])
+    assert metrics.open_value(model).tolist() == pytest.approx([1 + 2 * g**2 + 4 * g**5, 8.0])
 
 
 def test_progress_reports_rate_and_time_left_on_a_fake_clock(monkeypatch):
