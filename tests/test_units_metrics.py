@@ -243,7 +243,8 @@ def summary_table() -> pd.DataFrame:
     a |= {f"churn_{g}_{r}": zeros for g in cu.SEGMENTS for r in cu.CHURN_REASONS}
     a |= {"churn_price_driven_indifference": [1, 0, 0], "churn_price_driven_price": [0, 1, 0],
           "churn_relationship_driven_price": [0, 1, 0]}
-    b = {k: zeros for k in a} | {"revenue": [5, 5, 10], "costs": [1, 1, 1], "profit": [4, 4, 9]}
+    b = {k: zeros for k in a} | {"revenue": [5, 5, 10], "costs": [1, 1, 1], "profit": [4, 4, 9],
+                                 "customers": [0, 0, 1]}  # no customer-weeks yet: its first customer came last week
     rows = [{"step": s, "firm": name} | {k: v[j] for k, v in cols.items()}
             for j, s in enumerate([0, 1, 52]) for name, cols in (("A", a), ("B", b))]
     return pd.DataFrame(rows)
