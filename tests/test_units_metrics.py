@@ -106,7 +106,7 @@ def test_customers_per_firm_and_segment_and_open_value():
 
 
 def test_rates_with_nothing_to_measure_and_the_recorder():
-    assert metrics.ratio(3, 4) == 0.75 and metrics.annual_retention(0, 10) == 1.0
+    assert metrics.ratio(3, 4) == 0.75 and metrics.ratio(3, 1) == 3.0 and metrics.annual_retention(0, 10) == 1.0
     assert metrics.annual_turnover(1, 52) == pytest.approx(1.0)
     assert metrics._share(np.array([1.0, 2.0]), np.array([0.0, 4.0])).tolist() == [0, 0.5]
     rec = metrics.Recorder(["A", "B"])
@@ -217,6 +217,7 @@ def test_measure_counts_every_kpi_and_cost_line_of_a_hand_built_week():
     assert row["price"] is not fs.price and row["empathy"] is not fs.empathy and row["automation"] is not fs.automation
     quiet = metrics.measure(model, a([[2, 2], [1, 2]]), moves, enc, work, survey, None, adopted)
     assert quiet["referrals_sent"].tolist() == [0, 0] and quiet["warnings_sent"].tolist() == [0, 0]
+    assert quiet["referrals_sent"].dtype == np.int64 and quiet["warnings_sent"].dtype == np.int64  # counts
 
 
 def summary_model(discount_rate: float = 0.1) -> SimpleNamespace:
@@ -310,6 +311,8 @@ def test_open_value_discounts_each_open_relationship_to_its_start():
     model = summary_model(discount_rate=0.5)
     g = 1.5 ** (1 / 52)
     assert metrics.open_value(model).tolist() == pytest.approx([1 + 2 * g**2 + 4 * g**5, 8.0])
+    model.customers.firm[3] = -1  # the last firm has no open relationship
+    assert metrics.open_value(model).tolist() == pytest.approx([1 + 2 * g**2 + 4 * g**5, 0.0])
 
 
 def test_progress_reports_rate_and_time_left_on_a_fake_clock(monkeypatch):
