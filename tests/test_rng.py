@@ -60,7 +60,7 @@ def test_cutoff_is_an_integer_and_saturates_outside_zero_one():
     assert cutoff(-0.2) == 0 and cutoff(1.7) == SHOCK_SCALE
 
 
-@pytest.mark.parametrize("mean", [0.6, 2.5, 30.0])
+@pytest.mark.parametrize("mean", [0.6, 1.0, 2.5, 30.0])
 def test_poisson_cutoffs_are_the_cdf_up_to_a_tail_below_2_to_the_minus_33(mean):
     c = poisson_cutoffs(mean)
     k = np.arange(len(c) - 1)
