@@ -88,8 +88,8 @@ def test_staff_to_demand_is_sized_to_the_expected_human_contacts():
     cfg.behaviour.target_utilisation = 0.5
     m = EmpathyMarket(validate(cfg))
     human_share = 1 - 0.5 * (1 - 0.3 * 0.5)
-    served = np.array([40.0])
-    assert m._staff_for(served).tolist() == [int(np.ceil(40 * 0.6 * 0.5 * human_share / (2.0 * 0.5)))]  # 7
+    served = np.array([100.0])
+    assert m._staff_for(served).tolist() == [int(np.ceil(100 * 0.6 * 0.5 * human_share / (2.0 * 0.5)))]  # 18
     assert m.workforce.headcount(1).tolist() == [int(np.ceil(np.count_nonzero(m.customers.firm == 0) * 0.6 * 0.5
                                                              * human_share / 1.0))]
 
@@ -175,8 +175,7 @@ def test_reviews_come_every_few_weeks_and_losses_count_only_after_the_warm_up():
 def test_the_first_review_after_the_warm_up_counts_losses():
     cfg = tiny(steps=2, burn_in=3)
     cfg.competitors = {"rival": FirmConfig(name="Rival", staff=2, fixed_cost=1e6, adapts=True)}
-    cfg.adapt = AdaptConfig(enabled=True, every=2, loss_reviews=1, loss_response="cut", price_matching=False,
-                            imitation=False)
+    cfg.adapt = AdaptConfig(enabled=True, every=2, loss_reviews=1, loss_response="cut", imitation=False)
     m = EmpathyMarket(validate(cfg))
-    m.run(4)  # reviews at calendar weeks -1 and 1
+    m.run(4)  # reviews at calendar weeks -1 and 1; the rival already charges the cheapest price (1.0)
     assert [note[:20] for note in m.notes] == ["week 1: Rival cut it"]
