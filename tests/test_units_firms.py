@@ -82,3 +82,99 @@ def test_staff_needed_and_the_share_of_encounters_that_reach_a_person():
     assert fm.staff_needed(np.array([0.0, 160.0, 161.0]), np.array([200.0] * 3), 0.8).tolist() == [1, 1, 2]
     fs = fm.create([FirmConfig(automation=0.5, bot_handover=0.4), FirmConfig(automation=0.0)])
     assert fm.expected_human_share(fs, 0.25).tolist() == pytest.approx([1 - 0.5 * 0.9, 1.0])
+
+
+def test_whole_number_settings_still_give_float_levers():
+    fs = fm.create([FirmConfig(price=2, pricing="promotions", promo_every=2, promo_weeks=1, promo_depth=0.25,
+                               capacity=200)])
+    fm.set_prices(fs, 0)
+    assert fs.price.tolist() == [1.5]  # not truncated to a whole number
+    assert fs.per_firm("capacity").dtype == np.float64
+
+
+def loser_market(**adapt) -> tuple[fm.Firms, AdaptConfig]:
+    fs = fm.create([FirmConfig(name="Focal", price=1.0),
+                    FirmConfig(name="Rival", price=0.8),
+                    FirmConfig(name="Loser", price=1.2, price_floor=0.5, advertising=0.04, staff=3,
+                               staff_to_demand=False, fixed_cost=100.0, automation_cost=50.0, adapts=True)])
+    return fs, AdaptConfig(**({"price_matching": False, "imitation": False, "loss_reviews": 2, "cost_cut": 0.25,
+                               "imitation_rate": 0.5} | adapt))
+
+
+def review(fs: fm.Firms, cfg: AdaptConfig, loser_profit: float, **kw) -> list[str]:
+    fs.profit_since_review[:] = [5.0, 9.0, loser_profit]
+    n = np.array([10, 10, 10])
+    return fm.adapt(fs, n, n, cfg, **kw)
+
+
+def test_a_firm_that_keeps_losing_money_cuts_costs_then_reprices_then_leaves():
+    fs, cfg = loser_market()
+    lost = "after 2 loss-making reviews running"
+    assert review(fs, cfg, -1.0) == [] and fs.losing_reviews[2] == 1 and fs.loss_stage[2] == 0
+    assert review(fs, cfg, -1.0) == [f"Loser cut its advertising by 25% and staffs to demand, {lost}"]
+    c = fs.configs[2]
+    assert (c.advertising, c.staff, c.staff_to_demand, c.fixed_cost) == (pytest.approx(0.03), None, True, 100.0)
+    assert (fs.losing_reviews[2], fs.loss_stage[2]) == (0, 1)
+    # a review without a loss (profit 0 or a little above) restarts the count
+    assert review(fs, cfg, -1.0) == [] and fs.losing_reviews[2] == 1
+    assert review(fs, cfg, 0.0) == [] and fs.losing_reviews[2] == 0
+    assert review(fs, cfg, -1.0) == [] and review(fs, cfg, 0.5) == [] and fs.losing_reviews[2] == 0
+    assert review(fs, cfg, -1.0) == []
+    # then it moves its price half-way to the most profitable rival's (Rival, 0.8)
+    assert review(fs, cfg, -1.0) == [f"Loser moved its price from 1.20 to 1.00, towards Rival's, {lost}"]
+    assert fs.base_price.tolist() == pytest.approx([1.0, 0.8, 1.0]) and fs.loss_stage[2] == 2
+    assert review(fs, cfg, -1.0) == [] and fs.active.all()
+    assert review(fs, cfg, -1.0) == [f"Loser left the market {lost}: its customers become prospects"]
+    c = fs.configs[2]
+    assert fs.active.tolist() == [True, True, False] and fs.loss_stage[2] == 3
+    assert (c.advertising, c.fixed_cost, c.automation_cost, c.staff) == (0.0, 0.0, 0.0, None)
+    assert c.staff_to_demand and c.wage == FirmConfig().wage  # the rest of its config is kept
+    assert review(fs, cfg, -1.0) == [] and fs.losing_reviews[2] == 0  # gone: no more reviews
+
+
+def test_a_loss_response_goes_no_further_than_configured_and_not_during_the_warm_up():
+    fs, cfg = loser_market(loss_response="cut", loss_reviews=1)
+    assert review(fs, cfg, -1.0, losses_count=False) == [] and fs.losing_reviews[2] == 0
+    assert len(review(fs, cfg, -1.0)) == 1 and fs.loss_stage[2] == 1
+    for _ in range(3):
+        assert review(fs, cfg, -1.0) == []
+    assert fs.loss_stage[2] == 1 and fs.base_price[2] == 1.2 and fs.active.all()
+    fs, cfg = loser_market(loss_response="none", loss_reviews=1)
+    assert review(fs, cfg, -1.0) == [] and (fs.losing_reviews[2], fs.loss_stage[2]) == (0, 0)
+    # repricing with no rival left to learn from keeps the price; the floor bounds the move
+    alone = fm.create([FirmConfig(name="Alone", price=1.2, adapts=True)])
+    alone.loss_stage[0], alone.profit_since_review[0] = 1, -1.0
+    notes = fm.respond_to_losses(alone, 0, AdaptConfig(loss_reviews=1))
+    assert notes == ["Alone kept its price after 1 loss-making reviews running: no rival to learn from"]
+    assert alone.base_price[0] == 1.2 and alone.loss_stage[0] == 2
+    fs, cfg = loser_market(loss_reviews=1)
+    fs.loss_stage[2], fs.configs[2] = 1, FirmConfig(name="Loser", price=1.2, price_floor=1.1, adapts=True)
+    review(fs, cfg, -1.0)
+    assert fs.base_price[2] == 1.1
+
+
+def test_adaptation_ignores_firms_that_left_and_does_not_chase_what_it_need_not():
+    fs = fm.create([FirmConfig(name="A", automation=0.6, price=0.7), FirmConfig(name="Gone", automation=1.0),
+                    FirmConfig(name="Adapter", automation=0.0, price=1.0, price_floor=1.0, adapts=True)])
+    fs.active[1] = False
+    fs.profit_since_review[:] = [-5.0, 0.0, -9.0]  # the firm that left shows the best profit: not a model
+    notes = fm.adapt(fs, np.array([5, 0, 4]), np.array([5, 0, 5]), AdaptConfig(imitation_rate=0.5,
+                                                                               loss_response="none"))
+    assert notes == ["Adapter moved automation to 0.30, imitating A"]  # at its floor already: no price note
+    fs.automation[:] = [1e-9, 0.0, 0.0]
+    fs.profit_since_review[:] = [1.0, 0.0, 0.0]
+    fs.configs[2] = FirmConfig(name="Adapter", price=1.0, price_floor=0.5, adapts=True)
+    # no customers lost (same count): no price match; a gap of 1e-9 is no gap
+    assert fm.adapt(fs, np.array([5, 0, 5]), np.array([5, 0, 5]), AdaptConfig(loss_response="none")) == []
+    # price matching switched off: no match even after a loss
+    assert fm.adapt(fs, np.array([5, 0, 4]), np.array([5, 0, 5]),
+                    AdaptConfig(price_matching=False, loss_response="none")) == []
+    assert fs.base_price[2] == 1.0 and fs.automation[2] == 0.0
+
+
+def test_one_customer_is_enough_to_set_a_reputation_and_staffing_checks_its_inputs():
+    fs = fm.create([FirmConfig(), FirmConfig()])
+    fm.update_reputation(fs, np.array([1, 0]), np.array([0.9, 0.1]), np.array([0.8, 0.1]))
+    assert fs.reputation_quality.tolist() == [0.9, 0.7]
+    with pytest.raises(ValueError):
+        fm.staff_needed(np.array([1.0, 2.0]), np.array([200.0]), 0.8)
