@@ -13,6 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
+from sim.jit import rule
+
 STREAMS = ("population", "graph", "workforce", "service", "wom", "choice", "acquisition")
 
 
@@ -87,11 +89,6 @@ def cutoff(p: float | np.ndarray) -> np.ndarray:
     return np.rint(np.clip(p, 0, 1) * SHOCK_SCALE).astype(np.int64)
 
 
-def unit(u: np.ndarray) -> np.ndarray:
-    """Shocks as float uniforms on [0, 1)."""
-    return u * UNIT
-
-
 def poisson_cutoffs(mean: float) -> np.ndarray:
     """Cutoffs of a Poisson(mean) CDF at 0, 1, ..., up to where the tail is below 2^-33."""
     if mean <= 0:
@@ -117,23 +114,16 @@ def binomial_cutoffs(trials: int, p: float) -> np.ndarray:
     return cutoff(cdf)
 
 
-def at_least_one(u: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
-    """Whether the count a shock draws (`counts`) is at least 1, in one pass of 32-bit comparisons."""
-    if cutoffs[0] >= SHOCK_SCALE:
-        return np.zeros(len(u), dtype=bool)
-    return u >= np.uint32(cutoffs[0])
+def count(u: int, cutoffs: np.ndarray) -> int:
+    """The count a shock draws by inverse CDF: #{k : u >= cutoff_k}.
 
-
-def counts(u: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
-    """Counts drawn by inverse CDF: shocks u against one distribution's cutoffs, #{k : u >= cutoff_k}.
-
-    With few cutoffs (a count that is rarely large) a pass per cutoff over 32-bit shocks beats a
-    binary search; cutoffs of 2^32 and above are never reached by a 32-bit shock.
+    Over one distribution's nondecreasing cutoffs (`poisson_cutoffs`, a row of `binomial_cutoffs`);
+    cutoffs of 2^32 and above are never reached by a 32-bit shock.
     """
-    reachable = cutoffs[cutoffs < SHOCK_SCALE]
-    if len(reachable) > 16:
-        return np.searchsorted(cutoffs, u.astype(np.int64), side="right")
-    out = np.zeros(len(u), dtype=np.uint8)
-    for cut in reachable.astype(np.uint32):
-        out += u >= cut
-    return out
+    k = 0
+    while k < len(cutoffs) and u >= cutoffs[k]:
+        k += 1
+    return k
+
+
+count = rule(count)

@@ -27,7 +27,7 @@ from sim.customers import Customers
 from sim.employees import Roster, Workforce
 from sim.firms import Firms
 from sim.jit import kernel
-from sim.rng import SHOCK_SCALE, UNIT, binomial_cutoffs, cutoff, poisson_cutoffs
+from sim.rng import SHOCK_SCALE, UNIT, binomial_cutoffs, count, cutoff, poisson_cutoffs
 
 F32 = np.float32
 ZERO, ONE = F32(0), F32(1)
@@ -102,7 +102,7 @@ def route(c: Customers, firms: Firms, team: Roster, w: Workforce, tables: tuple[
     emotional_cut = cutoff(1 - calm[:, None] ** np.arange(len(visits) + 1)[None, :])  # (firm, contacts)
     bot_cut, handover_cut = cutoff(firms.automation), cutoff(firms.automation * firms.bot_handover)
     buyers, bought, who, n_contacts, flags, server = meet(
-        u, c.firm, visits[visits < SHOCK_SCALE], contacts, emotional_cut, bot_cut, handover_cut, team.order,
+        u, c.firm, visits, contacts, emotional_cut, bot_cut, handover_cut, team.order,
         team.start, team.count, w.n)
     shop = c.firm[buyers].astype(np.intp)
     routing = Routing(who=who, firm=c.firm[who].astype(np.intp), contacts=n_contacts,
@@ -117,7 +117,7 @@ EMOTIONAL, BOT, HANDED = 1, 2, 4  # bits of an encounter's flags in `meet`
 
 def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: np.ndarray,
          emotional_cut: np.ndarray, bot_cut: np.ndarray, handover_cut: np.ndarray, order: np.ndarray,
-         start: np.ndarray, count: np.ndarray, staff_slots: int) -> tuple[np.ndarray, ...]:
+         start: np.ndarray, on_staff: np.ndarray, staff_slots: int) -> tuple[np.ndarray, ...]:
     """Every customer's week in the shop, from its first five shocks: its visits, and its encounter if any.
 
     Visits are Poisson by inverse CDF; contacts among them binomial (`contact_cuts`: a row per visit
@@ -130,7 +130,7 @@ def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: 
     """
     u_visit, u_contact, u_emotional, u_bot, u_staff = u[0], u[1], u[2], u[3], u[4]
     n, nf = len(firm), len(bot_cut)
-    first = visit_cuts[0] if len(visit_cuts) else SHOCK_SCALE
+    first = visit_cuts[0]  # a customer buys if u_visit >= the cutoff of 0 visits
     buyers = np.empty(n + 1, np.int64)
     n_buyers = 0
     for i in range(n):  # branch-free: whether a customer buys is a coin toss
@@ -144,20 +144,14 @@ def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: 
     for b in range(n_buyers):
         i = buyers[b]
         f = firm[i]
-        k = 1
-        while k < len(visit_cuts) and u_visit[i] >= visit_cuts[k]:
-            k += 1
+        k = count(u_visit[i], visit_cuts)
         bought[b] = k
-        c = k
-        if contact_cuts.shape[0]:
-            c = 0
-            while c < contact_cuts.shape[1] and u_contact[i] >= contact_cuts[k, c]:
-                c += 1
+        c = count(u_contact[i], contact_cuts[k]) if contact_cuts.shape[0] else k
         emotional = u_emotional[i] < emotional_cut[f, c]
         bot = u_bot[i] < bot_cut[f]
         handed = emotional & (u_bot[i] < handover_cut[f])
-        staffed = count[f] > 0
-        person = order[start[f] + ((np.int64(u_staff[i]) * count[f]) >> 32)] if staffed else staff_slots + nf
+        staffed = on_staff[f] > 0
+        person = order[start[f] + ((np.int64(u_staff[i]) * on_staff[f]) >> 32)] if staffed else staff_slots + nf
         server[n_encounters] = staff_slots + f if bot & ~handed else person
         who[n_encounters], contacts[n_encounters] = i, c
         flags[n_encounters] = emotional * EMOTIONAL + bot * BOT + handed * HANDED
