@@ -168,7 +168,8 @@ def test_random_invalid_values_name_their_key(data):
     node[key] = value
     with pytest.raises(ConfigError) as err:
         from_dict(raw)
-    assert str(err.value).startswith(f"{path}="), str(err.value)
+    flat = f"behaviour.{key}" if path.startswith("behaviour.") else path  # its flat name also names it
+    assert str(err.value).startswith((f"{path}=", f"{flat}=")), str(err.value)
     assert "\n" not in str(err.value)
 
 
