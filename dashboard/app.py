@@ -101,10 +101,12 @@ class State:
         self.names: solara.Reactive[dict[str, str]] = solara.reactive({})
         self.session: solara.Reactive[Session | None] = solara.reactive(None)
         self.frame: solara.Reactive[Frame | None] = solara.reactive(None)
-        self.playing = solara.reactive(False)
+        self.playing = solara.reactive(False)  # asked for by the Play/Pause button
+        self.looping = solara.reactive(False)  # the play loop is still stepping (a pause waits for its last week)
         self.rate = solara.reactive(10)
         self.measured = solara.reactive(0.0)  # weeks per second of the last play
         self.problem = solara.reactive("")
+        self.loops = 0  # play loops started: only the latest may step
         self.kept: dict[str, object] = {}  # plain copies: reactive values live per kernel, a reload is a new one
 
     FIELDS = ("market", "runs", "strategies", "settings", "names", "session", "frame", "rate")
@@ -224,15 +226,22 @@ def play(st: State) -> None:
     Each update steps as many weeks as the time since the last one allows at that rate (at least
     one), so the charts update as often as the browser keeps up and the pace holds.
     """
+    if not st.playing.value:
+        return  # paused: the loop that was playing finishes its week and says so
+    st.loops += 1
+    loop = st.loops  # a newer loop (Play clicked again) stops this one
+    st.looping.set(True)
     start, begun = time.perf_counter(), st.session.value.week if st.session.value else 0
-    while st.playing.value and st.session.value is not None and not st.session.value.done:
+    while st.playing.value and loop == st.loops and st.session.value is not None and not st.session.value.done:
         due = begun + int((time.perf_counter() - start) * st.rate.value) + 1
         advance(st, max(1, due - st.session.value.week))
         elapsed = time.perf_counter() - start
         if elapsed > 0:
             st.measured.set((st.session.value.week - begun) / elapsed)
         time.sleep(max(PAUSE, (due - begun) / st.rate.value - (time.perf_counter() - start)))
-    st.playing.set(False)
+    if loop == st.loops:
+        st.playing.set(False)
+        st.looping.set(False)  # the button shows Play only now: every week stepped is on the page
 
 
 @solara.component
@@ -291,12 +300,12 @@ def Controls(st: State) -> None:
         solara.Text("strategies side by side, same seed", classes=["subtle"])
     with solara.Card("Run", margin=0):
         with solara.Row(gap="8px"):
-            solara.Button("Pause" if st.playing.value else "Play",
-                          icon_name="mdi-pause" if st.playing.value else "mdi-play", color="#00897b",
+            busy = st.playing.value or st.looping.value
+            solara.Button("Pause" if busy else "Play", icon_name="mdi-pause" if busy else "mdi-play", color="#00897b",
                           on_click=lambda: st.playing.set(not st.playing.value),
                           disabled=running is None or running.done, classes=["play"])
             solara.Button("Step", icon_name="mdi-skip-next", on_click=lambda: advance(st, 1),
-                          disabled=st.playing.value or running is None or running.done, classes=["step"])
+                          disabled=busy or running is None or running.done, classes=["step"])
             solara.Button("Reset", icon_name="mdi-restart",
                           on_click=lambda: build(st, st.market.value, st.strategies.value, st.settings.value),
                           classes=["reset"])
