@@ -3,8 +3,8 @@
 `python -m benchmarks.probe --customers N --degree D --steps S` times the real model,
 `--reference` the per-agent Mesa model; each prints one JSON object. It runs in a process of its
 own so that its timing and peak memory belong to this run alone (a per-agent model left behind by
-an earlier run would slow the next through Python's garbage collector): after the imports and
-the config are loaded, the kernel's peak-memory mark is reset (Linux /proc/self/clear_refs), so
+an earlier run would slow the next through Python's garbage collector): after the imports, the
+config and the compiled kernels are loaded (`load_kernels`), the kernel's peak-memory mark is reset (Linux /proc/self/clear_refs), so
 the peak minus the resident memory at that moment is what the graph, the model and its stepping
 cost. Where the mark cannot be reset, the baseline is the interpreter's peak so far.
 """
@@ -12,6 +12,7 @@ cost. Where the mark cannot be reset, the baseline is the interpreter's peak so 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 from benchmarks.reference import ReferenceMarket
 from sim import network
 from sim.app import load_config
-from sim.config import ConfigError
+from sim.config import ConfigError, SimConfig
 from sim.model import EmpathyMarket
 from sim.rng import Streams
 
@@ -43,9 +44,19 @@ def reset_peak() -> bool:
     return True
 
 
+def load_kernels(cfg: SimConfig) -> None:
+    """Step a small market of the same config once, so the compiled kernels are loaded before anything is timed.
+
+    Loading them is a cost of the process, not of the market's size: the start-up benchmark
+    (`benchmarks.startup`) times it.
+    """
+    EmpathyMarket(dataclasses.replace(cfg, market=dataclasses.replace(cfg.market, customers=200))).step()
+
+
 def measure(customers: int, degree: float, steps: int) -> dict[str, float | int | str]:
     """Time the default scenario at this size and graph degree; graph and model memory included."""
     cfg = load_config([f"market.customers={customers}", f"network.mean_degree={degree}", "run.progress=false"])
+    load_kernels(cfg)
     gc.collect()
     reset = reset_peak()
     resident, peak = memory()

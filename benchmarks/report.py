@@ -67,7 +67,7 @@ def markdown(r: Results) -> str:
     ref_steps = {x["steps"] for x in r["reference"]}
     lines += ["", f"Per-agent Mesa model (`benchmarks/reference.py`): {', '.join(map(str, sorted(ref_steps)))} steps "
               "per size, in a fresh process like the model; speed-up = customer-steps/s of the model "
-              "model / of the per-agent one. "
+              "/ of the per-agent one. "
               "Peak memory: the run's peak resident memory above the interpreter's after imports (graph, model and "
               "stepping included), per customer."]
     if start := r.get("startup"):
