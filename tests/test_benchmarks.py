@@ -44,3 +44,18 @@ def test_robust_timing_runs_the_design_and_extrapolates_from_its_throughput():
     assert timing["runs"] == 4 and timing["wall_s"] > 0
     assert timing["extrapolated_wall_s"]["4"] == pytest.approx(timing["wall_s"] / 4)
     assert parse(["--robust"]).robust is True
+
+
+def test_batched_replications_give_the_results_of_one_process_per_run():
+    from benchmarks.batch import time_batch
+
+    timing = time_batch(seeds=2, customers=300, steps=2, jobs=2)
+    assert timing["results_equal"] and timing["batched_wall_s"] > 0 and timing["one_process_per_run_wall_s"] > 0
+    assert parse(["--batch"]).batch is True
+
+
+def test_startup_times_a_compiling_and_a_cached_run():
+    from benchmarks.startup import time_startup
+
+    timing = time_startup(repeats=1)
+    assert timing["compiling_s"] > 0 and timing["cached_s"] > 0
