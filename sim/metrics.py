@@ -1,6 +1,7 @@
 """Metrics: per-firm KPIs measured from agent state every week, and the run's summary.
 
-`measure` turns one week's events and state into a row per firm; `Recorder` keeps them as a
+`measure` turns one week's events and state into a row per firm (the money from `sim.accounts`,
+the answers from `sim.survey`); `Recorder` keeps them as a
 tidy table (step, firm, one column per metric); `summarise` reduces the table and the final
 state to the public `summary.json` figures. Nothing here is set: every figure is counted.
 """
@@ -9,15 +10,15 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from sim import accounts
 from sim import customers as cu
 from sim.choice import weekly_discount
-from sim.config import BehaviourConfig, SimConfig
+from sim.config import SimConfig
 from sim.customers import Customers
 from sim.employees import ACTIVE, VACANT, Work
 from sim.firms import COST_ITEMS
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from sim.choice import Moves
     from sim.model import EmpathyMarket
     from sim.service import Encounters
+    from sim.survey import Survey
     from sim.wom import Talk
 
 Row = dict[str, np.ndarray]
@@ -61,82 +63,21 @@ def census(firm: np.ndarray, segment: np.ndarray, firms: int, segments: int) -> 
 census = kernel(census)
 
 
-@dataclass
-class Survey:
-    """What the customers think this week, per customer and summed up per firm."""
-
-    recommend: np.ndarray  # float32 (customers,): willingness to recommend
-    customers: np.ndarray  # int (firms,)
-    promoters: np.ndarray  # int (firms,)
-    detractors: np.ndarray  # int (firms,)
-    satisfaction: np.ndarray  # (firms,) mean over the firm's customers
-    quality: np.ndarray  # (firms,) mean perceived quality
-    felt_empathy: np.ndarray  # (firms,) mean felt empathy
-
-
-def survey(c: Customers, firms: int, b: BehaviourConfig) -> Survey:
-    """Satisfaction and willingness to recommend of every customer; NPS counts per firm."""
-    recommend, counts, sums = ask(c.firm, c.quality, c.felt_empathy, cu.felt_all(c.felt_empathy, b.empathy_returns),
-                                  c.need, c.attachment, c.response, firms, F32(b.nps_attachment),
-                                  F32(b.promoter_threshold), F32(b.detractor_threshold))
-    customers = counts[:, 0]
-    mean = _share(sums, customers[:, None])
-    return Survey(recommend=recommend, customers=customers, promoters=counts[:, 1], detractors=counts[:, 2],
-                  satisfaction=mean[:, 0], quality=mean[:, 1], felt_empathy=mean[:, 2])
-
-
-def ask(firm: np.ndarray, quality: np.ndarray, felt_empathy: np.ndarray, warmth: np.ndarray, need: np.ndarray,
-        attachment: np.ndarray, response: np.ndarray, firms: int, nps_attachment: float, promoter: float,
-        detractor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every customer's willingness to recommend, and per firm its answers summed up.
-
-    Per firm: customers, promoters (>= promoter) and detractors (< detractor); and the sums of
-    satisfaction, perceived quality and felt empathy.
-    """
-    recommend = np.empty(len(firm), np.float32)
-    counts, sums = np.zeros((firms + 1, 3), np.int64), np.zeros((firms + 1, 3))  # row 0: prospects, not asked
-    for i in range(len(firm)):
-        satisfied = cu.satisfaction_of(quality[i], warmth[i], need[i])
-        r = cu.recommend_of(satisfied, attachment[i], response[i], nps_attachment)
-        recommend[i] = r
-        f = firm[i] + 1
-        counts[f, 0] += 1
-        counts[f, 1] += r >= promoter
-        counts[f, 2] += r < detractor
-        sums[f, 0] += satisfied
-        sums[f, 1] += quality[i]
-        sums[f, 2] += felt_empathy[i]
-    return recommend, counts[1:], sums[1:]
-
-ask = kernel(ask)
-
-
 def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encounters, work: Work,
             survey: Survey, talk: Talk | None, adopted: Adoptions) -> Row:
     """One week's KPIs per firm, computed from what happened and the agents' state.
 
     `at_start` holds each firm's customers per segment at the start of the week (firms, segments).
     """
-    c, fs, w, cfg = model.customers, model.firms, model.workforce, model.cfg
+    c, fs, w = model.customers, model.firms, model.workforce
     nf = fs.n
     customers = customers_per_firm(c, nf)
     started = at_start.sum(axis=1)
-    revenue = enc.visits * cfg.market.basket * fs.price
+    revenue = accounts.revenue(model, enc)
     active = w.status == ACTIVE
     staff = np.bincount(w.firm[active], minlength=nf)
     hires = np.bincount(w.firm[work.hires], minlength=nf)
-    per = fs.per_firm
-    costs = {
-        "goods": enc.visits * cfg.market.basket * per("unit_cost"),
-        "wages": staff * per("wage"),
-        "empathy_programme": staff * per("empathy_cost") * fs.empathy,
-        "automation": fs.automation * per("automation_cost") + enc.bot_contacts * per("bot_contact_cost"),
-        "advertising": per("advertising") * adopted.prospects * per("ad_cost"),
-        "hiring": hires * per("hire_cost"),
-        "referral_bonus": adopted.by_channel[:, cu.REFERRAL] * per("referral_bonus"),
-        "fixed": per("fixed_cost"),
-        "one_off": model.plan.one_off,  # a plan's training courses, bot set-ups and explicit costs (sim.plan)
-    }
+    costs = accounts.costs(model, enc, staff, hires, adopted)
     total_cost = sum(costs[k] for k in COST_ITEMS)
     churned = moves.churn.sum(axis=1)
     quits = np.bincount(w.firm[work.quits], minlength=nf)
@@ -250,13 +191,6 @@ def annual_turnover(quits: float, employee_weeks: float) -> float | None:
     return None if rate is None else 52 * rate
 
 
-def accounts(t: pd.DataFrame) -> dict[str, Any]:
-    """Revenue, each cost line, costs and profit over the rows of `t`."""
-    return {"revenue": float(t["revenue"].sum()),
-            "costs_by_category": {k: float(t[f"cost_{k}"].sum()) for k in COST_ITEMS},
-            "costs": float(t["costs"].sum()), "profit": float(t["profit"].sum())}
-
-
 def years(t: pd.DataFrame) -> list[dict[str, Any]]:
     """One firm's year-by-year figures: accounts, customers at year end, retention, staff turnover.
 
@@ -265,7 +199,7 @@ def years(t: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for k, year in t.groupby(t["step"] // 52, sort=True):
         out.append({
-            "year": int(k) + 1, "weeks": len(year), **accounts(year),
+            "year": int(k) + 1, "weeks": len(year), **accounts.totals(year),
             "customers_end": int(year["customers"].iloc[-1]),
             "retention_rate": annual_retention(year["churned"].sum(), year["customers_at_start"].sum()),
             "employee_turnover": annual_turnover(year["quits"].sum(), year["employees"].sum()),

@@ -14,7 +14,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from sim import acquisition, choice, customers, employees, firms, metrics, network, plan, service, wom
+from sim import acquisition, choice, customers, employees, firms, metrics, network, plan, service, survey, wom
 from sim.agents import CustomerAgent, EmployeeAgent, FirmAgent
 from sim.config import SimConfig, all_firms, validate
 from sim.rng import Streams
@@ -30,7 +30,7 @@ class Week:
     enc: service.Encounters | None = None
     workforce_rng: np.random.Generator | None = None
     work: employees.Work | None = None
-    survey: metrics.Survey | None = None
+    survey: survey.Survey | None = None
     talk: wom.Talk | None = None  # None when word of mouth is off
     adopted: acquisition.Adoptions | None = None
 
@@ -43,7 +43,7 @@ SCHEDULE = (
     ("reconsider", "sim.choice.reconsider"),
     ("serve", "sim.service.serve"),
     ("work", "sim.employees.work"),
-    ("survey", "sim.metrics.survey"),
+    ("survey", "sim.survey.survey"),
     ("spread", "sim.wom.spread"),
     ("adopt", "sim.acquisition.adopt"),
     ("account", "sim.metrics.measure"),
@@ -133,7 +133,7 @@ class EmpathyMarket(mesa.Model):
 
     def survey(self, week: Week) -> None:
         """5. Every customer's satisfaction and willingness to recommend."""
-        week.survey = metrics.survey(self.customers, self.firms.n, self.cfg.behaviour)
+        week.survey = survey.survey(self.customers, self.firms.n, self.cfg.behaviour)
 
     def spread(self, week: Week) -> None:
         """6. Promoters praise and detractors warn their neighbours (if word of mouth is on)."""

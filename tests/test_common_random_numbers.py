@@ -86,3 +86,8 @@ def test_a_large_market_runs_the_same_with_and_without_drawing_ahead(monkeypatch
     ahead = EmpathyMarket(cfg)
     ahead.run()
     assert ahead.recorder.table().equals(alone.recorder.table())
+
+
+def test_one_background_worker_per_process():
+    worker = rng._background()
+    assert worker is rng._background() and worker._max_workers == 1  # kept, not made anew at each week

@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 from dashboard import __main__ as cli
 from dashboard import app, assets, charts, events, export, kpis, network_view, story
 from dashboard.session import Market, Session, compose, default_levers, firm_keys, scenarios, set_lever
-from sim import metrics
+from sim import survey
 from sim.app import CONFIG_DIR
 from sim.config import ConfigError
 from sim.customers import CHURN_REASONS
@@ -305,11 +305,11 @@ def test_network_markers_are_the_customers_nps_answers():
     n = model.graph.n
     everyone = network_view.Sample(nodes=np.arange(n), edges=np.empty((0, 2), dtype=int), pos=np.zeros((n, 2)))
     nodes = network_view.observe(model, everyone)
-    survey = metrics.survey(model.customers, model.firms.n, model.cfg.behaviour)
+    answers = survey.survey(model.customers, model.firms.n, model.cfg.behaviour)
     for firm in range(model.firms.n):
         mine = nodes.firm == firm
-        assert np.count_nonzero(mine & (nodes.stance == network_view.PROMOTER)) == survey.promoters[firm]
-        assert np.count_nonzero(mine & (nodes.stance == network_view.DETRACTOR)) == survey.detractors[firm]
+        assert np.count_nonzero(mine & (nodes.stance == network_view.PROMOTER)) == answers.promoters[firm]
+        assert np.count_nonzero(mine & (nodes.stance == network_view.DETRACTOR)) == answers.detractors[firm]
 
 
 def test_less_satisfied_customers_are_drawn_paler():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import acquisition, metrics, network, wom
+from sim import acquisition, metrics, network, survey, wom
 from sim import customers as cu
 from sim import employees as em
 from sim import firms as fm
@@ -85,7 +85,7 @@ def test_a_prospect_reached_by_both_channels_is_split_in_proportion_to_the_hazar
 def test_the_survey_counts_answers_per_firm():
     c = customers([0.0, 0.0, 0.0, 0.0], [0, 0, 1, -1], firms=3, quality=[0.9, 0.5, 0.7, 1.0],
                   felt_empathy=[0.0] * 4)
-    s = metrics.survey(c, 3, BehaviourConfig(nps_attachment=0.0, promoter_threshold=0.8, detractor_threshold=0.6))
+    s = survey.survey(c, 3, BehaviourConfig(nps_attachment=0.0, promoter_threshold=0.8, detractor_threshold=0.6))
     assert s.recommend.tolist() == pytest.approx([0.9, 0.5, 0.7, 1.0])
     assert s.customers.tolist() == [2, 1, 0] and s.promoters.tolist() == [1, 0, 0]
     assert s.detractors.tolist() == [1, 0, 0]
@@ -178,11 +178,11 @@ def test_measure_counts_every_kpi_and_cost_line_of_a_hand_built_week():
                      failed=a([2, 1]), recovered=a([1, 0]), satisfied=a([3, 1]), routine_per_employee=a([]),
                      emotional_per_employee=a([]), buyers=a([]), bought=a([]))
     work = em.Work(load=a([0.75, 0.25, 0.0, 1.0, 0.0]), quits=a([1]), hires=a([2]))
-    survey = metrics.Survey(recommend=a([]), customers=a([3, 1]), promoters=a([2, 0]), detractors=a([1, 1]),
+    answers = survey.Survey(recommend=a([]), customers=a([3, 1]), promoters=a([2, 0]), detractors=a([1, 1]),
                             satisfaction=a([0.7, 0.4]), quality=a([0.8, 0.5]), felt_empathy=a([0.6, 0.3]))
     talk = wom.Talk(praise=(a([]), a([])), praised=a([4, 1]), warned=a([0, 2]))
     adopted = acquisition.Adoptions(by_channel=a([[2, 1], [0, 3]]), prospects=40)
-    row = metrics.measure(model, a([[2, 2], [1, 2]]), moves, enc, work, survey, talk, adopted)
+    row = metrics.measure(model, a([[2, 2], [1, 2]]), moves, enc, work, answers, talk, adopted)
     costs = {"goods": [35, 7.5], "wages": [800, 300], "empathy_programme": [50, 20], "automation": [20.2, 0],
              "advertising": [2.4, 0.8], "hiring": [1000, 0], "referral_bonus": [5, 6], "fixed": [120, 60],
              "one_off": [7, 0]}
@@ -210,7 +210,7 @@ def test_measure_counts_every_kpi_and_cost_line_of_a_hand_built_week():
     for key, value in expected.items():
         assert np.asarray(row[key]).tolist() == pytest.approx(np.asarray(value, dtype=float).tolist()), key
     assert row["price"] is not fs.price and row["empathy"] is not fs.empathy and row["automation"] is not fs.automation
-    quiet = metrics.measure(model, a([[2, 2], [1, 2]]), moves, enc, work, survey, None, adopted)
+    quiet = metrics.measure(model, a([[2, 2], [1, 2]]), moves, enc, work, answers, None, adopted)
     assert quiet["referrals_sent"].tolist() == [0, 0] and quiet["warnings_sent"].tolist() == [0, 0]
     assert quiet["referrals_sent"].dtype == np.int64 and quiet["warnings_sent"].dtype == np.int64  # counts
 
