@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -39,8 +40,19 @@ def cache_dir() -> Path:
     return root / "sim" / "kernels" / digest.hexdigest()[:16]
 
 
+def writable(folder: Path) -> Path:
+    """`folder`, created; or the same name under the temporary folder where the home cache is read-only."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    except OSError:
+        fallback = Path(tempfile.gettempdir()) / "sim-kernels" / folder.name
+        fallback.mkdir(parents=True, exist_ok=True)
+        return fallback
+
+
 if "NUMBA_CACHE_DIR" not in os.environ:  # a user's own choice wins
-    numba.config.CACHE_DIR = str(cache_dir())
+    numba.config.CACHE_DIR = str(writable(cache_dir()))
 
 
 def rule(f: F) -> F:
