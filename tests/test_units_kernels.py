@@ -1,0 +1,142 @@
+"""Exact unit tests of the compiled per-customer kernels, called directly: thresholds, boundaries, scratch sizes.
+
+Each test passes both compiled and with NUMBA_DISABLE_JIT=1 (the mode mutation testing runs in, where
+an undersized scratch array raises IndexError instead of writing past its end).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import acquisition, network, wom
+from sim import customers as cu
+from sim import firms as fm
+from sim.config import BehaviourConfig, FirmConfig, MarketConfig, SimConfig, WomConfig
+from sim.rng import cutoff
+from tests.forced import Forced, customers, rows
+
+F32 = np.float32
+
+
+def talk(edges: list[tuple[int, int]], firm: list[int], recommend: list[float], u: list[int], firms: int = 1,
+         promoter: float = 0.75, detractor: float = 0.5, talk_rate: float = 0.5, negativity: float = 0.5):
+    """`wom.talk` on a hand-built graph: returns (listeners, firms praised, praised, warned, buzz)."""
+    n = len(firm)
+    g = network.from_edges(n, np.array([a for a, _ in edges]), np.array([b for _, b in edges]))
+    buzz = np.zeros((firms, n), F32)
+    out = wom.talk(np.array(u, np.uint32), np.array(firm, np.int8), np.array(recommend, F32), g.indptr, g.indices,
+                   buzz, F32(promoter), F32(detractor), int(cutoff(talk_rate)), int(cutoff(talk_rate * negativity)))
+    return (*(x.tolist() for x in out), buzz.tolist())
+
+
+def test_talkers_at_the_thresholds_and_shocks_at_the_cutoffs():
+    praise, warn = int(cutoff(0.5)), int(cutoff(0.25))
+    # each customer of firm 0 (0..4) has its own prospect (5..9); customer 0 also knows customer 2
+    edges = [(0, 5), (1, 6), (2, 7), (3, 8), (4, 9), (0, 2)]
+    firm = [0, 0, 0, 0, 0, -1, -1, -1, -1, -1]
+    recommend = [0.75, 0.9, 0.25, 0.5, 0.1] + [1.0] * 5
+    # 0 praises at the promoter threshold; 1 is silent at the praise cutoff; 2 warns (firm 0 counts);
+    # 3 is passive at the detractor threshold; 4 is silent at the warning cutoff
+    u = [praise - 1, praise, warn - 1, 0, warn] + [0] * 5
+    listener, about, praised, warned, buzz = talk(edges, firm, recommend, u)
+    assert praised == [2] and warned == [2]
+    assert listener == [5] and about == [0]  # customer 2 heard the praise too, but it is no prospect
+    assert buzz == [[-1, 0, 1, 0, 0, 1, 0, -1, 0, 0]]
+
+
+def test_every_customer_praising_and_every_prospect_hearing_fit_the_scratch_arrays():
+    # customers 0 and 1 of firm 0 praise each other and prospect 2: the most speakers and praise a kernel can hold
+    listener, about, praised, warned, buzz = talk([(0, 1), (0, 2), (1, 2)], [0, 0, -1], [1.0, 1.0, 0.0], [0, 0, 0])
+    assert listener == [2, 2] and about == [0, 0] and praised == [4] and warned == [0]
+    assert buzz == [[1, 1, 2]]
+
+
+def gaps(quality: float = 0.0, empathy: float = 0.0, price: float = 0.0, buzz: float = 0.0) -> np.ndarray:
+    return np.array([quality, empathy, price, buzz], F32)
+
+
+def test_churn_reason_weighs_the_gain_of_each_component_and_keeps_the_first_of_a_tie():
+    # gains: empathy 0.5 - 0.4, price 0.2 - 0.15, quality 0.5 - 0.2 (the largest), buzz 0.5 - 0.4
+    current, chosen = gaps(quality=0.5, empathy=0.5, price=0.2, buzz=0.4), gaps(quality=0.2, empathy=0.4,
+                                                                                  price=0.15, buzz=0.5)
+    assert cu.churn_reason(current, chosen, True, cu.EVENT_NONE) == cu.POOR_SERVICE
+    # ties go to the component listed first: empathy, price, quality, buzz
+    assert cu.churn_reason(gaps(empathy=0.25, price=0.25), gaps(), True, cu.EVENT_NONE) == cu.INDIFFERENCE
+    assert cu.churn_reason(gaps(price=0.25, quality=0.25), gaps(), True, cu.EVENT_NONE) == cu.PRICE
+    assert cu.churn_reason(gaps(quality=0.25), gaps(buzz=0.25), True, cu.EVENT_NONE) == cu.POOR_SERVICE
+
+
+def test_customer_state_and_ratings_are_float32_and_compact_integers():
+    market = MarketConfig(customers=2, initial_adoption=0.5, need_spread=0.0)
+    c = cu.create(market, np.array([1.0]), (np.array([0.6]), np.array([0.4])),
+                  Forced(random=[0.1, 0.9, 0.1, 0.9, 0.5, 0.5, 0.5, 0.5], normal=[0.0, 0.0]))
+    dtypes = {k: str(getattr(c, k).dtype) for k in ("segment", "need", "firm", "quality", "felt_empathy",
+                                                    "attachment", "since", "value", "last_event", "buzz", "response")}
+    assert dtypes == {"segment": "int8", "need": "float32", "firm": "int8", "quality": "float32",
+                      "felt_empathy": "float32", "attachment": "float32", "since": "int32", "value": "float32",
+                      "last_event": "int8", "buzz": "float32", "response": "float32"}
+    assert cu.satisfaction(c, slice(None), 0.5).dtype == np.float32
+
+
+def test_recommendation_rounds_as_float32_arithmetic_does():
+    # a satisfaction given in float64 is rounded to float32 before the response style is added, bit for bit
+    s, response = 0.7535131086748066, F32(0.107628666)
+    c = customers([0.5], [0], response=[response])
+    r = cu.recommendation(c, np.array([s]), BehaviourConfig(nps_attachment=0.0))
+    assert r.dtype == np.float32 and r[0] == F32(s) + response != F32(s + np.float64(response))
+
+
+def test_the_population_splits_at_the_shares_and_picks_firms_by_their_cumulative_share():
+    market = MarketConfig(customers=3, price_driven_share=0.5, initial_adoption=0.5, need_spread=0.0)
+    rep = (np.array([0.6, 0.8]), np.array([0.4, 0.9]))
+    rng = Forced(random=[0.5, 0.2, 0.2,  # segments: 0.5 is not below the price-driven share
+                         0.5, 0.1, 0.1,  # served: 0.5 is not below the adoption rate
+                         0.0, 0.25, 0.3,  # firms by cumulative shares 0.25 | 1 (right of a tie: the next firm)
+                         0.0, 0.0, 0.0], normal=[0.0] * 3)
+    c = cu.create(market, np.array([1.0, 3.0]), rep, rng)
+    assert c.segment.tolist() == [cu.RELATIONSHIP_DRIVEN, cu.PRICE_DRIVEN, cu.PRICE_DRIVEN]
+    assert c.firm.tolist() == [cu.NO_FIRM, 1, 1]
+    small = cu.create(MarketConfig(customers=1, initial_adoption=1.0, need_spread=0.0), np.array([0.2, 0.6]), rep,
+                      Forced(random=[0.0, 0.0, 0.3, 0.0], normal=[0.0]))
+    assert small.firm.tolist() == [1]  # shares summing to 0.8 are normalised, not replaced by equal shares
+    # seven equal shares sum to 1 - 2^-52: a uniform above that still picks the last firm
+    seven = cu.create(MarketConfig(customers=1, initial_adoption=1.0, need_spread=0.0), np.ones(7),
+                      (np.full(7, 0.5), np.full(7, 0.5)),
+                      Forced(random=[0.0, 0.0, float(np.nextafter(1.0, 0.0)), 0.0], normal=[0.0]))
+    assert seven.firm.tolist() == [6]
+
+
+def acquisition_config(**wom_kw) -> SimConfig:
+    """Utility 0 for the firm and for doing without: a prospect converts with chance 1/2 (more with buzz)."""
+    return SimConfig(market=MarketConfig(outside_utility=0.0),
+                     behaviour=BehaviourConfig(choice_noise=1.0, empathy_weight=0.0), wom=WomConfig(**wom_kw))
+
+
+def test_every_firms_advertising_bounds_who_may_adopt():
+    fs = fm.create([FirmConfig(advertising=0.5), FirmConfig(advertising=0.0)], 1.0)
+    c = customers([0.0], [-1], firms=2)
+    cfg = SimConfig(market=MarketConfig(outside_utility=-50.0), behaviour=BehaviourConfig(choice_noise=1.0),
+                    wom=WomConfig(enabled=False))
+    adopted = acquisition.adopt(c, fs, None, cfg, 0, rows([0.3]))  # reached by firm 0's advert, not firm 1's
+    assert c.firm.tolist() == [0] and adopted.by_channel.tolist() == [[1, 0], [0, 0]]
+
+
+def test_each_message_adds_its_hazard_and_buzz_lifts_conversion():
+    fs = fm.create([FirmConfig(advertising=0.0)], 1.0)
+    c = customers([0.0] * 3, [-1, -1, -1])
+    c.buzz[0, 2] = 2 * np.log(4)  # buzz weight 0.5: utility ln 4, conversion 0.8
+    praise = (np.array([0, 1, 2]), np.array([0, 0, 0]))  # one message each: referral hazard 1/2
+    # adoption chances 0.25, 0.25 and 0.4
+    adopted = acquisition.adopt(c, fs, praise, acquisition_config(referral_strength=float(np.log(2)),
+                                                                  buzz_weight=0.5), 0, rows([0.2, 0.3, 0.35]))
+    assert c.firm.tolist() == [0, -1, 0] and adopted.by_channel.tolist() == [[0, 2]]
+
+
+def test_nobody_to_acquire():
+    t = cu.taste(MarketConfig(), BehaviourConfig(), 0.0)
+    none = np.zeros(0, np.int64)
+    one = np.ones(1, F32)
+    out = acquisition.prospects_adopt(np.zeros(0, np.uint32), np.zeros(0, np.int8), np.zeros(0, np.int8),
+                                      np.zeros(0, F32), np.zeros((1, 0), F32), none, none, one, one, one, one,
+                                      np.ones(1, bool), F32(0.5), t)
+    assert [x.tolist() for x in out[:3]] == [[], [], []] and out[3] == 0
