@@ -140,3 +140,45 @@ def test_nobody_to_acquire():
                                       np.zeros(0, F32), np.zeros((1, 0), F32), none, none, one, one, one, one,
                                       np.ones(1, bool), F32(0.5), t)
     assert [x.tolist() for x in out[:3]] == [[], [], []] and out[3] == 0
+
+
+def adverts(*advertising: float, outside: float = 0.0, noise: float = 1.0, **market) -> tuple[fm.Firms, SimConfig]:
+    """Firms of perfect reputed quality at price 1 that advertise, and a config without word of mouth."""
+    cfg = SimConfig(market=MarketConfig(outside_utility=outside, **market), wom=WomConfig(enabled=False),
+                    behaviour=BehaviourConfig(choice_noise=noise, empathy_weight=0.0))
+    return fm.create([FirmConfig(advertising=a) for a in advertising], 1.0), cfg
+
+
+def test_conversion_divides_the_utility_gap_by_the_noise_and_adopts_strictly_below_the_chance():
+    fs, cfg = adverts(1.0, outside=-0.5 * float(np.log(3)), noise=0.5)  # gap ln 3 after the noise: converts 3/4
+    c = customers([0.0] * 2, [-1, -1])
+    acquisition.adopt(c, fs, None, cfg, 0, rows([0.7, 0.76]))
+    assert c.firm.tolist() == [0, -1]
+    fs, cfg = adverts(1.0)  # converts 1/2 exactly
+    c = customers([0.0] * 2, [-1, -1])
+    acquisition.adopt(c, fs, None, cfg, 0, rows([0.4999, 0.5]))
+    assert c.firm.tolist() == [0, -1]
+
+
+def test_a_price_driven_prospect_weighs_price_by_its_segments_sensitivity():
+    fs, cfg = adverts(1.0, outside=-1.0, price_driven_price_sensitivity=2.0, relationship_price_sensitivity=0.5)
+    fs.price[:] = 1.5  # price shortfall 0.5 * 2: utility -1, as doing without; converts 1/2
+    c = customers([0.0], [-1])
+    assert c.segment[0] == cu.PRICE_DRIVEN
+    acquisition.adopt(c, fs, None, cfg, 0, rows([0.6]))
+    assert c.firm.tolist() == [-1]  # relationship-driven, it would have converted with chance 0.68
+
+
+def test_a_firm_that_left_the_market_wins_nobody():
+    fs, cfg = adverts(0.5, 0.5, outside=-50.0)
+    fs.active[1] = False
+    c = customers([0.0] * 2, [-1, -1], firms=2)
+    adopted = acquisition.adopt(c, fs, None, cfg, 0, rows([0.6, 0.3]))  # adopts below 1/2, not 3/4
+    assert c.firm.tolist() == [-1, 0] and adopted.by_channel.tolist() == [[1, 0], [0, 0]]
+
+
+def test_a_uniform_on_the_boundary_between_two_hazards_picks_the_later_one():
+    fs, cfg = adverts(0.5, 0.5, outside=-50.0)  # hazards 1/2 and 1/2: adopts below 3/4, firm 0 below 3/8
+    c = customers([0.0] * 2, [-1, -1], firms=2)
+    acquisition.adopt(c, fs, None, cfg, 0, rows([0.375, 0.3749]))
+    assert c.firm.tolist() == [1, 0]
