@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import acquisition, network, wom
+from sim import acquisition, choice, network, service, wom
 from sim import customers as cu
 from sim import firms as fm
 from sim.config import BehaviourConfig, FirmConfig, MarketConfig, SimConfig, WomConfig
@@ -182,3 +182,34 @@ def test_a_uniform_on_the_boundary_between_two_hazards_picks_the_later_one():
     c = customers([0.0] * 2, [-1, -1], firms=2)
     acquisition.adopt(c, fs, None, cfg, 0, rows([0.375, 0.3749]))
     assert c.firm.tolist() == [1, 0]
+
+
+def test_the_review_range_is_the_review_rate_of_those_who_stay():
+    cfg = SimConfig(market=MarketConfig(base_churn=0.1, outside_utility=10.0), wom=WomConfig(enabled=False),
+                    behaviour=BehaviourConfig(review_rate=0.5))
+    c = customers([0.0] * 2, [0, 0])
+    # exit below 0.1, review below 0.1 + 0.9 * 0.5 = 0.55: a shock of 0.6 neither leaves nor reviews
+    moves = choice.reconsider(c, fm.create([FirmConfig()]), cfg, 0, rows([0.6, 0.5], [0.5, 0.5]))
+    assert c.firm.tolist() == [0, -1] and moves.churn.sum() == 1  # the reviewer leaves for the better outside
+
+
+def test_a_reviewer_follows_the_buzz_to_a_rival():
+    cfg = SimConfig(market=MarketConfig(base_churn=0.0, outside_utility=-10.0), wom=WomConfig(buzz_weight=1.0),
+                    behaviour=BehaviourConfig(review_rate=1.0, choice_noise=0.01, switching_cost=0.0,
+                                              attachment_weight=0.0, empathy_weight=0.0))
+    c = customers([0.0], [0], firms=2, quality=[0.95])  # its own firm served it better than the rival's reputation
+    c.buzz[1, 0] = 1.0
+    moves = choice.reconsider(c, fm.create([FirmConfig(), FirmConfig()], 0.9), cfg, 0, rows([0.5], [0.5]))
+    assert c.firm.tolist() == [1] and moves.churn[0, cu.COMPETITOR_PULL] == 1
+
+
+def test_tally_adds_up_frustrated_and_failed_encounters_of_one_firm():
+    yes, no = True, False
+    per_firm = service.tally(
+        firm=np.array([0, 0, 0, 0]), contacts=np.ones(4, np.int64), emotional=np.ones(4, bool),
+        bot=np.array([yes, yes, no, no]), handed=np.zeros(4, bool), frustrated=np.array([yes, yes, no, no]),
+        event=np.array([cu.EVENT_BOT_FRUSTRATION, cu.EVENT_BOT_FRUSTRATION, cu.EVENT_FAILED, cu.EVENT_FAILED],
+                       np.int8),
+        rating=np.zeros(4, F32), csat_threshold=F32(0.65), shop=np.zeros(0, np.int64), bought=np.zeros(0, np.int64),
+        firms=1)
+    assert per_firm[6].tolist() == [2] and per_firm[8].tolist() == [2]  # frustrated, failed
