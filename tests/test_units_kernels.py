@@ -213,3 +213,50 @@ def test_tally_adds_up_frustrated_and_failed_encounters_of_one_firm():
         rating=np.zeros(4, F32), csat_threshold=F32(0.65), shop=np.zeros(0, np.int64), bought=np.zeros(0, np.int64),
         firms=1)
     assert per_firm[6].tolist() == [2] and per_firm[8].tolist() == [2]  # frustrated, failed
+
+
+def review(c: cu.Customers, u_fate: list[int], t: cu.Taste, price: list[float], rep_quality: list[float],
+           active: list[bool] | None = None, exit_cut: int = 0, review_cut: int = 2**32) -> list[list[int]]:
+    """`choice.review` of a hand-built population (picks at 1/2; reputed warmth 0): exits, movers, dest, reason."""
+    nf = len(price)
+    out = choice.review(np.array(u_fate, np.uint32), np.full(c.n, 2**31, np.uint32), c.firm, c.segment, c.need,
+                        c.quality, c.felt_empathy, c.attachment, c.last_event, c.buzz, np.array(price, F32),
+                        np.array(rep_quality, F32), np.zeros(nf, F32),
+                        np.array(active if active is not None else [True] * nf), exit_cut, review_cut, True, t)
+    return [x.tolist() for x in out]
+
+
+TASTE = cu.taste(MarketConfig(price_driven_price_sensitivity=2.0, relationship_price_sensitivity=0.0),
+                 BehaviourConfig(quality_weight=1.0, empathy_weight=0.0, price_weight=1.0, switching_cost=0.0,
+                                 attachment_weight=0.0, choice_noise=0.01), 1.0)
+
+
+def test_review_exits_and_reviews_strictly_below_their_cutoffs_and_keeps_every_mover():
+    c = customers([0.0] * 3, [0, 0, 0], quality=[1.0] * 3)
+    # exit below 100, review below 200; doing without (utility 10) beats the firm
+    exits, movers, dest, _ = review(c, [100, 200, 199], TASTE._replace(outside=F32(10)), [1.0], [1.0],
+                                    exit_cut=100, review_cut=200)
+    assert exits == [] and movers == [0, 2] and dest == [1, 1]
+
+
+def test_a_price_driven_reviewer_weighs_price_by_its_segment():
+    c = customers([0.0], [0], firms=2, quality=[0.95])  # better served than the rival's reputation 0.9
+    assert c.segment[0] == cu.PRICE_DRIVEN
+    # own price shortfall 0.5 * sensitivity 2 outweighs 0.05 of quality (relationship-driven: sensitivity 0)
+    _, movers, dest, reason = review(c, [0], TASTE._replace(outside=F32(-100)), [1.5, 1.0], [0.9, 0.9])
+    assert movers == [0] and dest == [1] and reason == [cu.PRICE]
+
+
+def test_a_reviewer_never_picks_a_firm_that_left_the_market():
+    c = customers([0.0], [1], firms=3, quality=[0.5])
+    # firm 0 left (its reputation would win), firm 2 is worse than the own firm
+    _, movers, _, _ = review(c, [0], TASTE._replace(outside=F32(-100)), [1.0, 1.0, 1.0], [1.0, 0.5, 0.1],
+                             active=[False, True, True])
+    assert movers == []
+
+
+def test_leaving_for_doing_without_is_never_competitor_pull():
+    c = customers([0.0], [0], quality=[1.0])
+    c.buzz[0, 0] = -2.0  # warned about its firm: utility -2, below doing without (-1)
+    _, movers, dest, reason = review(c, [0], TASTE._replace(outside=F32(-1)), [1.0], [1.0])
+    assert movers == [0] and dest == [1] and reason == [cu.OTHER]
