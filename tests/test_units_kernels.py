@@ -10,6 +10,7 @@ import numpy as np
 
 from sim import acquisition, choice, network, service, wom
 from sim import customers as cu
+from sim import employees as em
 from sim import firms as fm
 from sim.config import BehaviourConfig, FirmConfig, MarketConfig, SimConfig, WomConfig
 from sim.rng import cutoff
@@ -260,3 +261,30 @@ def test_leaving_for_doing_without_is_never_competitor_pull():
     c.buzz[0, 0] = -2.0  # warned about its firm: utility -2, below doing without (-1)
     _, movers, dest, reason = review(c, [0], TASTE._replace(outside=F32(-1)), [1.0], [1.0])
     assert movers == [0] and dest == [1] and reason == [cu.OTHER]
+
+
+def route(market: MarketConfig, u_visit: list[int]) -> tuple[list[int], list[int], service.Routing]:
+    """`service.route` for customers of one staffed firm without bots: buyers, their visits, and the encounters."""
+    n = len(u_visit)
+    w = em.Workforce(firm=np.zeros(1, np.int16), status=np.full(1, em.ACTIVE, np.int8), skill=np.ones(1, F32),
+                     engagement=np.ones(1, F32), disposition=np.zeros(1, F32), burnout=np.zeros(1, F32),
+                     tenure=np.full(1, 10_000, np.int32), refill_at=np.zeros(1, np.int32))
+    u = np.array([u_visit] + [[0] * n] * 4, np.uint32)
+    (buyers, bought, _), r = service.route(customers([0.5] * n, [0] * n), fm.create([FirmConfig(automation=0.0)]),
+                                           em.roster(w, 1), w, service.visit_tables(market), market, np.zeros(1), u)
+    assert bought.dtype == np.int64 and r.contacts.dtype == np.int64  # counts
+    return buyers.tolist(), bought.tolist(), r
+
+
+def test_a_customer_buys_from_the_first_visit_cutoff_on():
+    market = MarketConfig(visit_rate=1.0, contacts_per_visit=1.0)
+    first = int(service.visit_tables(market)[0][0])
+    buyers, bought, r = route(market, [first - 1, first])
+    assert buyers == [1] and bought == [1] and r.contacts.tolist() == [1]
+
+
+def test_no_visits_and_no_contacts():
+    assert route(MarketConfig(visit_rate=0.0), [2**32 - 1])[:2] == ([], [])  # nobody ever buys
+    market = MarketConfig(visit_rate=1.0, contacts_per_visit=0.0)
+    buyers, bought, r = route(market, [2**32 - 1])  # the most visits a shock can give, none of them a contact
+    assert bought == [(service.visit_tables(market)[0] < 2**32).sum()] and r.who.tolist() == []
