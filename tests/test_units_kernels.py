@@ -276,11 +276,11 @@ def route(market: MarketConfig, u_visit: list[int]) -> tuple[list[int], list[int
     return buyers.tolist(), bought.tolist(), r
 
 
-def test_a_customer_buys_from_the_first_visit_cutoff_on():
+def test_a_customer_buys_from_each_visit_cutoff_on():
     market = MarketConfig(visit_rate=1.0, contacts_per_visit=1.0)
-    first = int(service.visit_tables(market)[0][0])
-    buyers, bought, r = route(market, [first - 1, first])
-    assert buyers == [1] and bought == [1] and r.contacts.tolist() == [1]
+    first, second = (int(x) for x in service.visit_tables(market)[0][:2])
+    buyers, bought, r = route(market, [first - 1, first, second - 1, second])  # a count from its cutoff on
+    assert buyers == [1, 2, 3] and bought == [1, 1, 2] and r.contacts.tolist() == [1, 1, 2]
 
 
 def test_no_visits_and_no_contacts():
