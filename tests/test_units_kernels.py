@@ -6,6 +6,8 @@ an undersized scratch array raises IndexError instead of writing past its end).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from sim import acquisition, choice, network, service, wom
@@ -263,13 +265,15 @@ def test_leaving_for_doing_without_is_never_competitor_pull():
     assert movers == [0] and dest == [1] and reason == [cu.OTHER]
 
 
-def route(market: MarketConfig, u_visit: list[int]) -> tuple[list[int], list[int], service.Routing]:
+def route(market: MarketConfig, u_visit: list[int], u_staff: list[int] | None = None, staff: int = 1
+          ) -> tuple[list[int], list[int], service.Routing]:
     """`service.route` for customers of one staffed firm without bots: buyers, their visits, and the encounters."""
     n = len(u_visit)
-    w = em.Workforce(firm=np.zeros(1, np.int16), status=np.full(1, em.ACTIVE, np.int8), skill=np.ones(1, F32),
-                     engagement=np.ones(1, F32), disposition=np.zeros(1, F32), burnout=np.zeros(1, F32),
-                     tenure=np.full(1, 10_000, np.int32), refill_at=np.zeros(1, np.int32))
-    u = np.array([u_visit] + [[0] * n] * 4, np.uint32)
+    w = em.Workforce(firm=np.zeros(staff, np.int16), status=np.full(staff, em.ACTIVE, np.int8),
+                     skill=np.ones(staff, F32), engagement=np.ones(staff, F32), disposition=np.zeros(staff, F32),
+                     burnout=np.zeros(staff, F32), tenure=np.full(staff, 10_000, np.int32),
+                     refill_at=np.zeros(staff, np.int32))
+    u = np.array([u_visit] + [[0] * n] * 3 + [u_staff or [0] * n], np.uint32)
     (buyers, bought, _), r = service.route(customers([0.5] * n, [0] * n), fm.create([FirmConfig(automation=0.0)]),
                                            em.roster(w, 1), w, service.visit_tables(market), market, np.zeros(1), u)
     assert bought.dtype == np.int64 and r.contacts.dtype == np.int64  # counts
@@ -288,3 +292,17 @@ def test_no_visits_and_no_contacts():
     market = MarketConfig(visit_rate=1.0, contacts_per_visit=0.0)
     buyers, bought, r = route(market, [2**32 - 1])  # the most visits a shock can give, none of them a contact
     assert bought == [(service.visit_tables(market)[0] < 2**32).sum()] and r.who.tolist() == []
+
+
+def test_each_staff_member_serves_the_shocks_of_their_share():
+    market = MarketConfig(visit_rate=1.0, contacts_per_visit=1.0)
+    top = 2**32 - 1  # a visit for everyone
+    # a roster of three: shocks in [0, 1/3) -> slot 0, [1/3, 2/3) -> slot 1, [2/3, 1) -> slot 2
+    r = route(market, [top] * 3, u_staff=[0, 2**32 // 3 + 1, 2**32 - 1], staff=3)[2]
+    assert r.server.tolist() == [0, 1, 2]
+
+
+def test_felt_empathy_of_nobody_is_zero_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cu.felt_all(np.array([0.0, 1.0]), 0.7).tolist() == [0.0, 1.0]
