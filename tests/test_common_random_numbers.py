@@ -91,3 +91,12 @@ def test_a_large_market_runs_the_same_with_and_without_drawing_ahead(monkeypatch
 def test_one_background_worker_per_process():
     worker = rng._background()
     assert worker is rng._background() and worker._max_workers == 1  # kept, not made anew at each week
+
+
+def test_the_model_draws_each_next_week_ahead_and_none_past_its_horizon(monkeypatch):
+    monkeypatch.setattr(rng, "AHEAD_MIN", 0)
+    m = EmpathyMarket(config())  # 2 weeks of warm-up and 6 recorded: weeks 0..7
+    for week in range(8):
+        m.step()
+        ahead = {(name, week + 1) for name in m.shocks_per_week} if week + 1 < 8 else set()
+        assert set(m.streams._ahead) == ahead, week

@@ -98,6 +98,7 @@ def test_customers_per_firm_and_segment_and_open_value():
     c = customers([0.0, 0.9, 0.9, 0.0], [0, 0, 1, -1], firms=2)
     assert metrics.customers_per_firm(c, 3).tolist() == [2, 1, 0]
     assert metrics.customers_per_segment(c, 2).tolist() == [[1, 1], [0, 1]]
+    assert metrics.customers_per_segment(c, 2).dtype == np.int64 and metrics.customers_per_firm(c, 2).dtype == np.int64
 
 
 def test_rates_with_nothing_to_measure_and_the_recorder():
@@ -333,3 +334,30 @@ def test_progress_with_no_steps_done_or_no_time_elapsed(monkeypatch):
     out = io.StringIO()
     metrics.Progress(out).update(3, 3)  # finished in no time: the rate is capped, not a division by zero
     assert out.getvalue() == "\rweek 3/3  3000000000.0 steps/s  about 0s left   \n"
+
+
+def test_cohort_retention_counts_each_firms_own_starting_customers():
+    model = summary_model()
+    model.customers.since[1] = 0  # two of firm A's three customers joined before the warm-up ended
+    s = metrics.summarise(model, summary_table())
+    assert s["A"]["cohort_retention"] == 0.2  # 2 of the 10 at the start
+
+
+def test_a_share_of_nothing_is_zero_whatever_memory_held():
+    for _ in range(3):
+        junk = np.full(3, 1e300)  # freed blocks of this size hold junk for the next array made
+        del junk
+        assert metrics._share(np.array([1.0, 2.0, 3.0]), np.array([0.0, 4.0, 0.0])).tolist() == [0.0, 0.5, 0.0]
+
+
+def test_the_survey_counts_each_answer_at_its_threshold_and_sums_every_customer():
+    # need 0: the answer is the perceived quality; firm 0: a promoter at the threshold, a passive at the
+    # detractor threshold, two detractors; firm 1: one customer who needs empathy (satisfaction != quality)
+    c = customers([0.0, 0.0, 0.0, 0.0, 1.0, 0.0], [0, 0, 0, 0, 1, -1], firms=2,
+                  quality=[0.8, 0.6, 0.5, 0.3, 0.9, 1.0], felt_empathy=[0.1, 0.2, 0.3, 0.4, 0.25, 0.0])
+    b = BehaviourConfig(nps_attachment=0.0, promoter_threshold=0.8, detractor_threshold=0.6, empathy_returns=0.5)
+    s = survey.survey(c, 2, b)
+    assert s.recommend.dtype == np.float32 and s.promoters.dtype == np.int64 and s.detractors.dtype == np.int64
+    assert s.customers.tolist() == [4, 1] and s.promoters.tolist() == [1, 0] and s.detractors.tolist() == [2, 1]
+    assert s.felt_empathy.tolist() == pytest.approx([0.25, 0.25])
+    assert s.quality.tolist() == pytest.approx([0.55, 0.9]) and s.satisfaction.tolist() == pytest.approx([0.55, 0.5])
