@@ -8,6 +8,7 @@ One step is one week: the processes of `SCHEDULE`, in order, each a method over 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mesa
@@ -212,13 +213,16 @@ class EmpathyMarket(mesa.Model):
         fs, m = self.firms, self.cfg.market
         return m.basket * (fs.price - fs.per_firm("unit_cost")) / (1 + choice.weekly_discount(self.cfg)) ** t
 
-    def run(self, steps: int | None = None, progress: metrics.Progress | None = None) -> None:
-        """Step the model `steps` weeks (default: burn-in plus run.steps)."""
+    def run(self, steps: int | None = None, progress: metrics.Progress | None = None,
+            stop: Callable[[], bool] | None = None) -> None:
+        """Step the model `steps` weeks (default: burn-in plus run.steps), or until `stop()` says so after a week."""
         total = steps if steps is not None else self.cfg.run.steps + self.cfg.run.burn_in
         for _ in range(total):
             self.step()
             if progress:
                 progress.update(self.week, total)
+            if stop is not None and stop():
+                return
 
     def customer(self, i: int) -> CustomerAgent:
         """The Mesa agent view of customer i (created on first use)."""

@@ -88,6 +88,29 @@ def ignore_sigterm() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
+@contextmanager
+def stop_at_week_end() -> Iterator[list[signal.Signals]]:
+    """Inside, Ctrl-C (and SIGTERM, where `stop_on_sigterm` takes it) is noted, not raised.
+
+    The run stops at the end of the week it is in, so that no exception lands inside a compiled
+    kernel (numba would turn it into a SystemError) and the model is never left half-way through a week.
+
+    Only the main thread can take signals; a handler that ignores a signal is left as it is.
+    """
+    noted: list[signal.Signals] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    taken = [sig for sig in (signal.SIGINT, signal.SIGTERM)
+             if signal.getsignal(sig) in (signal.default_int_handler, _raise_terminated)]
+    previous = {sig: signal.signal(sig, lambda signum, frame: noted.append(signal.Signals(signum))) for sig in taken}
+    try:
+        yield noted
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def simulate(cfg: SimConfig, progress: metrics.Progress | None = None) -> RunResult:
     """Run one simulation; Ctrl-C (or SIGTERM, inside `stop_on_sigterm`) stops it early, marked incomplete.
 
@@ -97,8 +120,10 @@ def simulate(cfg: SimConfig, progress: metrics.Progress | None = None) -> RunRes
     model = EmpathyMarket(cfg)
     stopped_by = None
     try:
-        model.run(progress=progress)
-    except KeyboardInterrupt as err:
+        with stop_at_week_end() as noted:
+            model.run(progress=progress, stop=lambda: bool(noted))
+        stopped_by = noted[0] if noted else None
+    except KeyboardInterrupt as err:  # a signal this process does not note (e.g. off the main thread)
         stopped_by = stop_signal(err)
     table = model.recorder.table()
     summary = {

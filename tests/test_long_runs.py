@@ -162,3 +162,22 @@ def test_is_done_never_accepts_a_truncated_summary(tmp_path):
     for cut in range(1, len(text) - 2, max(1, len(text) // 50)):
         (tmp_path / SUMMARY).write_bytes(text[:cut])
         assert not is_done(tmp_path), cut
+
+
+def test_ctrl_c_inside_a_week_stops_the_run_when_the_week_ends(monkeypatch):
+    from sim.app import load_config
+    from sim.model import EmpathyMarket
+    from sim.results import simulate
+
+    real_step = EmpathyMarket.step
+
+    def step(self):
+        if self.week == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives while this week's kernels run
+        real_step(self)
+
+    monkeypatch.setattr(EmpathyMarket, "step", step)
+    result = simulate(load_config(["market.customers=300", "run.steps=20", "run.burn_in=0", "run.progress=false"]))
+    assert not result.complete and result.stopped_by == signal.SIGINT
+    assert result.table["step"].max() == 3 and result.summary["weeks"] == 4  # week 3 finished, nothing after
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C raises again outside the run
