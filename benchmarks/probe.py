@@ -4,9 +4,9 @@
 `--reference` the per-agent Mesa model; each prints one JSON object. It runs in a process of its
 own so that its timing and peak memory belong to this run alone (a per-agent model left behind by
 an earlier run would slow the next through Python's garbage collector): after the imports, the
-config and the compiled kernels are loaded (`load_kernels`), the kernel's peak-memory mark is reset (Linux /proc/self/clear_refs), so
-the peak minus the resident memory at that moment is what the graph, the model and its stepping
-cost. Where the mark cannot be reset, the baseline is the interpreter's peak so far.
+config and the compiled kernels are loaded (`load_kernels`), the kernel's peak-memory mark is reset
+(Linux /proc/self/clear_refs), so the peak minus the resident memory at that moment is what the
+graph, the model and its stepping cost. Where the mark cannot be reset, the baseline is the interpreter's peak so far.
 """
 
 from __future__ import annotations
