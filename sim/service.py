@@ -71,9 +71,14 @@ class Routing:
         """A person served the encounter (asked for three times a step: computed once)."""
         return ~self.bot | self.handed
 
+    @cached_property
+    def kept_by_bot(self) -> np.ndarray:
+        """A bot kept an emotional encounter to itself (asked for four times a step: computed once)."""
+        return self.bot & self.emotional & ~self.handed
+
     def frustrated(self, b: BehaviourConfig) -> np.ndarray:
-        """A bot kept an emotional encounter to itself (strength 0: the claim is off)."""
-        return self.bot & self.emotional & ~self.handed & (b.bot_frustration > 0)
+        """A bot kept an emotional encounter to itself and frustrated the customer (strength 0: the claim is off)."""
+        return self.kept_by_bot if b.bot_frustration > 0 else np.zeros_like(self.kept_by_bot)
 
 
 def visit_tables(market: MarketConfig) -> tuple[np.ndarray, np.ndarray | None]:
