@@ -10,15 +10,16 @@ adopts and, in proportion to the hazards, through which firm and channel.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim import customers as cu
-from sim.config import SimConfig
-from sim.customers import Customers
-from sim.firms import Firms
 from sim.jit import kernel
 from sim.rng import UNIT
+
+if TYPE_CHECKING:
+    from sim.model import EmpathyMarket, Week
 
 F32 = np.float32
 
@@ -34,15 +35,15 @@ class Adoptions:
 SHOCKS = 1  # per customer and week: whether and how a prospect adopts
 
 
-def adopt(c: Customers, firms: Firms, praise: tuple[np.ndarray, np.ndarray] | None, cfg: SimConfig, step: int,
-          u: np.ndarray) -> Adoptions:
-    """Prospects adopt; new customers start their relationship.
+def adopt(m: EmpathyMarket, week: Week) -> None:
+    """7. Prospects adopt through adverts or the praise they heard this week; new customers start their relationship.
 
-    `praise` holds this week's praise messages as (listener, firm talked about); `u` the week's `SHOCKS` row.
+    One uniform per prospect (the week's `SHOCKS` row of `acquisition`) decides whether and how.
     """
+    c, firms, cfg, step = m.customers, m.firms, m.cfg, week.t
     nf = firms.n
-    u = u[0]
-    listener, about = praise if praise else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    u = m.shocks("acquisition", step)[0]
+    listener, about = week.talk.praise if week.talk else (np.zeros(0, np.int64), np.zeros(0, np.int64))
     rep_quality = firms.reputation[0].astype(F32)
     rep_warmth = cu.felt_all(firms.reputation[1], cfg.behaviour.empathy_returns)
     t = cu.taste(cfg.market, cfg.behaviour, cfg.wom.buzz_weight if cfg.wom.enabled else 0.0)
@@ -51,7 +52,7 @@ def adopt(c: Customers, firms: Firms, praise: tuple[np.ndarray, np.ndarray] | No
         firms.price.astype(F32), rep_quality, rep_warmth, firms.active, F32(cfg.wom.referral_strength), t)
     cu.start_relationship(c, adopters, firm, step, firms.reputation)
     counts = np.bincount(firm * 2 + channel, minlength=nf * 2).reshape(nf, 2)
-    return Adoptions(by_channel=counts, prospects=prospects)
+    week.adopted = Adoptions(by_channel=counts, prospects=prospects)
 
 
 def prospects_adopt(u: np.ndarray, firm: np.ndarray, segment: np.ndarray, need: np.ndarray, buzz: np.ndarray,

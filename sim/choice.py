@@ -10,15 +10,17 @@ experience and enjoys a habit bonus (`switching_cost`) plus its emotional attach
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim import customers as cu
 from sim.config import SimConfig
-from sim.customers import Customers
-from sim.firms import Firms
 from sim.jit import kernel
 from sim.rng import UNIT, cutoff
+
+if TYPE_CHECKING:
+    from sim.model import EmpathyMarket, Week
 
 F32 = np.float32
 
@@ -37,10 +39,11 @@ class Moves:
 SHOCKS = 2  # per customer and week: its fate (exit, review or neither) and its pick
 
 
-def reconsider(c: Customers, firms: Firms, cfg: SimConfig, step: int, u: np.ndarray) -> Moves:
-    """Exogenous churn, then logit choice by the customers under review; `u` holds the week's `SHOCKS` rows."""
+def reconsider(m: EmpathyMarket, week: Week) -> None:
+    """2. Exogenous churn, then logit choice by the customers under review (the week's `SHOCKS` rows of `choice`)."""
+    c, firms, cfg, step = m.customers, m.firms, m.cfg, week.t
     nf, b = firms.n, cfg.behaviour
-    u_fate, u_pick = u
+    u_fate, u_pick = m.shocks("choice", step)
     # one shock: below p_exit the customer leaves, in the next (1 - p_exit) * review_rate it reviews
     exit_cut = cutoff(cfg.market.base_churn)
     review_cut = cutoff(cfg.market.base_churn + (1 - cfg.market.base_churn) * b.review_rate)
@@ -59,7 +62,7 @@ def reconsider(c: Customers, firms: Firms, cfg: SimConfig, step: int, u: np.ndar
     nr, ns = len(cu.CHURN_REASONS), len(cu.SEGMENTS)
     segment = c.segment[leavers].astype(np.int64)
     by_segment = np.bincount((from_firm * ns + segment) * nr + reasons, minlength=nf * ns * nr).reshape(nf, ns, nr)
-    return Moves(
+    week.moves = Moves(
         churn=by_segment.sum(axis=1),
         churn_by_segment=by_segment,
         switched_in=np.bincount(to_firm, minlength=nf),

@@ -10,12 +10,17 @@ from the strain of emotional labour) drain it. The disengaged, the burnt out and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.config import BehaviourConfig
 from sim.rng import SHOCK_BITS
+
+if TYPE_CHECKING:
+    from sim.model import EmpathyMarket, Week
 
 CLOSED, ACTIVE, VACANT = 0, 1, 2
 F32 = np.float32
@@ -163,20 +168,23 @@ class Work:
     hires: np.ndarray  # slots filled by a new hire
 
 
-def work(w: Workforce, routine: np.ndarray, emotional: np.ndarray, capacity: np.ndarray, empathy: np.ndarray,
-         pay: np.ndarray, b: BehaviourConfig, step: int, rng: np.random.Generator) -> Work:
-    """Employees absorb the week's contacts: wellbeing changes, some quit, vacancies refill.
+def work(m: EmpathyMarket, week: Week) -> None:
+    """4. Employees absorb the week's contacts: wellbeing changes, some quit, vacancies refill.
 
-    `capacity`, `empathy` and `pay` (relative to the market wage) are per firm; `routine` and
-    `emotional` are contacts per slot.
+    Each slot's routine and emotional contacts come from the week's encounters; capacity, empathy
+    and pay (relative to the market wage) are its firm's.
     """
+    w, b = m.workforce, m.cfg.behaviour
+    routine, emotional = week.enc.routine_per_employee, week.enc.emotional_per_employee
+    capacity, empathy, pay = m.firms.per_firm("capacity"), m.firms.empathy, m.pay
+    week.workforce_rng = m.streams.step("workforce", week.t)  # restaff draws from it too, later in the week
     slot_capacity, slot_empathy = capacity[w.firm], empathy[w.firm]
     load = (routine + emotional) / slot_capacity
     support = resources(empathy, pay, b)
     update_wellbeing(w, load, strain(routine, emotional, slot_capacity, slot_empathy, b), slot_empathy,
                      support[w.firm], b)
-    quits, hires = quit_and_hire(w, step, empathy, pay, support, b, rng)
-    return Work(load=load, quits=quits, hires=hires)
+    quits, hires = quit_and_hire(w, week.t, empathy, pay, support, b, week.workforce_rng)
+    week.work = Work(load=load, quits=quits, hires=hires)
 
 
 def quit_chance(engagement: np.ndarray, burnout: np.ndarray, pay: np.ndarray, b: BehaviourConfig) -> np.ndarray:
@@ -220,8 +228,25 @@ def fill(w: Workforce, slots: np.ndarray, empathy: np.ndarray, support: np.ndarr
     w.tenure[slots] = 0
 
 
-def restaff(w: Workforce, target: np.ndarray, step: int, b: BehaviourConfig,
-            rng: np.random.Generator) -> Workforce:
+def staff_needed(human_contacts: np.ndarray, capacity: np.ndarray, utilisation: float) -> np.ndarray:
+    """Headcount that serves the expected human contacts at the target utilisation (at least 1)."""
+    return np.array([max(1, math.ceil(h / (c * utilisation))) for h, c in zip(human_contacts, capacity, strict=True)])
+
+
+def restaff(m: EmpathyMarket, week: Week) -> None:
+    """9. Every `restaff_every` weeks, firms that staff to demand re-size to the recent human contacts."""
+    b, fs = m.cfg.behaviour, m.firms
+    m.recent_human_contacts += week.enc.human_contacts
+    if week.done % b.restaff_every:
+        return
+    needed = staff_needed(m.recent_human_contacts / b.restaff_every, fs.per_firm("capacity"), b.target_utilisation)
+    current = np.bincount(m.workforce.firm[m.workforce.status != CLOSED], minlength=fs.n)
+    target = np.where([c.staff_to_demand and c.staff is None for c in fs.configs], needed, current) * fs.active
+    m.workforce = resize(m.workforce, target, week.done, b, week.workforce_rng)
+    m.recent_human_contacts[:] = 0
+
+
+def resize(w: Workforce, target: np.ndarray, step: int, b: BehaviourConfig, rng: np.random.Generator) -> Workforce:
     """Open vacancies where a firm needs more staff; close vacancies (no lay-offs) where fewer."""
     slots = np.bincount(w.firm[w.status != CLOSED], minlength=len(target))
     excess = np.maximum(slots - target, 0)

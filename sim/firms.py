@@ -7,12 +7,16 @@ per-firm view.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import employees
 from sim.config import LOSS_RESPONSES, AdaptConfig, FirmConfig
+
+if TYPE_CHECKING:
+    from sim.model import EmpathyMarket, Week
 
 LEVERS = ("empathy", "automation", "bot_handover", "bot_quality", "price")
 COST_ITEMS = ("goods", "wages", "empathy_programme", "automation", "advertising", "hiring", "referral_bonus", "fixed",
@@ -80,8 +84,9 @@ def create(configs: list[FirmConfig], initial_quality: float = 0.7) -> Firms:
     )
 
 
-def set_prices(firms: Firms, step: int) -> None:
-    """Apply each firm's pricing policy: fixed, periodic promotions, or match the cheapest rival."""
+def set_prices(m: EmpathyMarket, week: Week) -> None:
+    """1. Each firm applies its pricing policy: fixed, periodic promotions, or match the cheapest rival."""
+    firms, step = m.firms, week.t
     previous = firms.price.copy()
     for i, c in enumerate(firms.configs):
         if c.pricing == "promotions":
@@ -101,8 +106,26 @@ def rivals(firms: Firms, i: int) -> np.ndarray:
     return mask
 
 
-def adapt(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray, cfg: AdaptConfig,
-          losses_count: bool = True) -> list[str]:
+def adapt(m: EmpathyMarket, week: Week) -> None:
+    """10. Every `adapt.every` weeks (if `adapt.enabled`), adaptive firms review their strategy; notes say how.
+
+    The warm-up's losses do not count (its start is artificial); a firm that left lays its staff off.
+    """
+    from sim.metrics import customers_per_firm  # metrics imports this module
+
+    cfg, fs = m.cfg, m.firms
+    if not cfg.adapt.enabled or week.done % cfg.adapt.every:
+        return
+    now = customers_per_firm(m.customers, fs.n)
+    calendar_week = week.done - cfg.run.burn_in
+    notes = review_strategies(fs, now, m.customers_at_review, cfg.adapt, losses_count=calendar_week > 0)
+    m.workforce.status[~fs.active[m.workforce.firm]] = employees.CLOSED
+    m.notes += [f"week {calendar_week}: {note}" for note in notes]
+    m.customers_at_review = now
+
+
+def review_strategies(firms: Firms, customers_now: np.ndarray, customers_before: np.ndarray, cfg: AdaptConfig,
+                      losses_count: bool = True) -> list[str]:
     """Adaptive competitors review their strategy; returns plain-language notes of changes.
 
     Price matching: a firm that lost customers since its last review matches the cheapest rival
@@ -186,11 +209,6 @@ def failure_rate(firms: Firms, step: int, base: float) -> np.ndarray:
         if c.incident_week is not None and c.incident_week <= step < c.incident_week + c.incident_weeks:
             rate[i] = min(1.0, base + c.incident_failure_rate)
     return rate
-
-
-def staff_needed(human_contacts: np.ndarray, capacity: np.ndarray, utilisation: float) -> np.ndarray:
-    """Headcount that serves the expected human contacts at the target utilisation (at least 1)."""
-    return np.array([max(1, math.ceil(h / (c * utilisation))) for h, c in zip(human_contacts, capacity, strict=True)])
 
 
 def expected_human_share(firms: Firms, emotional: float) -> np.ndarray:

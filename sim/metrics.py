@@ -20,17 +20,12 @@ from sim import customers as cu
 from sim.choice import weekly_discount
 from sim.config import SimConfig
 from sim.customers import Customers
-from sim.employees import ACTIVE, VACANT, Work
-from sim.firms import COST_ITEMS
+from sim.employees import ACTIVE, VACANT
+from sim.firms import COST_ITEMS, update_reputation
 from sim.jit import kernel
 
 if TYPE_CHECKING:
-    from sim.acquisition import Adoptions
-    from sim.choice import Moves
-    from sim.model import EmpathyMarket
-    from sim.service import Encounters
-    from sim.survey import Survey
-    from sim.wom import Talk
+    from sim.model import EmpathyMarket, Week
 
 Row = dict[str, np.ndarray]
 F32 = np.float32
@@ -63,12 +58,25 @@ def census(firm: np.ndarray, segment: np.ndarray, firms: int, segments: int) -> 
 census = kernel(census)
 
 
-def measure(model: EmpathyMarket, at_start: np.ndarray, moves: Moves, enc: Encounters, work: Work,
-            survey: Survey, talk: Talk | None, adopted: Adoptions) -> Row:
-    """One week's KPIs per firm, computed from what happened and the agents' state.
+def account(m: EmpathyMarket, week: Week) -> None:
+    """8. The week's accounts and metrics (`measure`), and reputations; the row is recorded after the warm-up."""
+    burn_in, fs = m.cfg.run.burn_in, m.firms
+    row = measure(m, week)
+    fs.profit_since_review += row["profit"]
+    update_reputation(fs, week.survey.customers, week.survey.quality, week.survey.felt_empathy)
+    if week.t == burn_in:
+        m.start_customers = week.at_start.sum(axis=1)
+    if week.t >= burn_in:
+        m.recorder.record(week.t - burn_in, row)
 
-    `at_start` holds each firm's customers per segment at the start of the week (firms, segments).
+
+def measure(model: EmpathyMarket, week: Week) -> Row:
+    """One week's KPIs per firm, computed from what happened (the week's context) and the agents' state.
+
+    `week.at_start` holds each firm's customers per segment at the start of the week (firms, segments).
     """
+    at_start, moves, enc, work, survey, talk, adopted = (week.at_start, week.moves, week.enc, week.work, week.survey,
+                                                         week.talk, week.adopted)
     c, fs, w = model.customers, model.firms, model.workforce
     nf = fs.n
     customers = customers_per_firm(c, nf)

@@ -33,7 +33,7 @@ from sim import employees
 from sim.config import PLAN_COST, SimConfig, plan_target
 
 if TYPE_CHECKING:
-    from sim.model import EmpathyMarket
+    from sim.model import EmpathyMarket, Week
 
 
 class Plan:
@@ -43,9 +43,9 @@ class Plan:
         self.cfg = cfg.plan
         self.due: dict[int, list[tuple[int, str, object]]] = {}
         self.costs: dict[int, float] = {}
-        for i, change in enumerate(cfg.plan.changes):
-            week = change["week"]
-            for key, value in change.items():
+        for i, dated in enumerate(cfg.plan.changes):
+            week = dated["week"]
+            for key, value in dated.items():
                 if key == PLAN_COST:
                     self.costs[week] = self.costs.get(week, 0.0) + value
                 elif key != "week":
@@ -54,41 +54,43 @@ class Plan:
         self.one_off = np.zeros(n_firms)  # this week's one-off costs per firm (cost line `one_off`)
         self.bot_gap = np.zeros(n_firms)  # share of each firm's bot quality still missing
 
-    def apply(self, model: EmpathyMarket) -> None:
-        """Start of a week: ramp the bots on, apply the changes due this calendar week, book their one-off costs."""
-        fs, week = model.firms, model.calendar_week
-        self.one_off = np.zeros(fs.n)
-        ramping = bool(self.bot_gap.any())
-        if ramping:
-            self.bot_gap *= math.exp(-1 / self.cfg.bot_ramp_weeks)
-        for firm, lever, value in self.due.get(week, ()):
-            self._change(model, firm, lever, value)
-        self.one_off[0] += self.costs.get(week, 0.0)
-        if ramping or week in self.due:
-            fs.bot_quality[:] = fs.per_firm("bot_quality") * (1 - self.bot_gap)
 
-    def _change(self, model: EmpathyMarket, i: int, lever: str, value: object) -> None:
-        """One lever of firm i takes its new value; a rise in empathy or automation is paid for once."""
-        fs, p = model.firms, self.cfg
-        fs.configs[i] = dataclasses.replace(fs.configs[i], **{lever: value})
-        if lever == "empathy":
-            rise = max(float(value) - fs.empathy[i], 0.0)
-            staff = model.workforce.headcount(fs.n)[i]
-            hourly = p.training_cost + fs.configs[i].wage / p.hours_per_week  # the course, and the trainee's pay
-            self.one_off[i] += staff * p.training_hours * rise * hourly
-            fs.empathy[i] = value
-        elif lever == "automation":
-            old, new = fs.automation[i], float(value)
-            if new > old:
-                self.one_off[i] += p.bot_setup_cost * (new - old)
-                self.bot_gap[i] = (self.bot_gap[i] * old + p.bot_launch_gap * (new - old)) / new
-            elif new == 0:
-                self.bot_gap[i] = 0.0
-            fs.automation[i] = new
-        elif lever == "bot_handover":
-            fs.bot_handover[i] = value
-        elif lever == "price":
-            fs.base_price[i] = value
-        elif lever == "wage":
-            model.pay = employees.pay_ratio(fs.per_firm("wage"), model.cfg.market.market_wage)
-        # bot_quality is set from the configs with the ramp (apply); other levers are read from the configs
+def apply(m: EmpathyMarket, week: Week) -> None:
+    """0. Start of a week: ramp the bots on, apply the changes due this calendar week, book their one-off costs."""
+    fs, p, due = m.firms, m.plan, week.t - m.cfg.run.burn_in
+    p.one_off = np.zeros(fs.n)
+    ramping = bool(p.bot_gap.any())
+    if ramping:
+        p.bot_gap *= math.exp(-1 / p.cfg.bot_ramp_weeks)
+    for firm, lever, value in p.due.get(due, ()):
+        change(m, firm, lever, value)
+    p.one_off[0] += p.costs.get(due, 0.0)
+    if ramping or due in p.due:
+        fs.bot_quality[:] = fs.per_firm("bot_quality") * (1 - p.bot_gap)
+
+
+def change(m: EmpathyMarket, i: int, lever: str, value: object) -> None:
+    """One lever of firm i takes its new value; a rise in empathy or automation is paid for once."""
+    fs, p, costs = m.firms, m.plan, m.plan.cfg
+    fs.configs[i] = dataclasses.replace(fs.configs[i], **{lever: value})
+    if lever == "empathy":
+        rise = max(float(value) - fs.empathy[i], 0.0)
+        staff = m.workforce.headcount(fs.n)[i]
+        hourly = costs.training_cost + fs.configs[i].wage / costs.hours_per_week  # the course, the trainee's pay
+        p.one_off[i] += staff * costs.training_hours * rise * hourly
+        fs.empathy[i] = value
+    elif lever == "automation":
+        old, new = fs.automation[i], float(value)
+        if new > old:
+            p.one_off[i] += costs.bot_setup_cost * (new - old)
+            p.bot_gap[i] = (p.bot_gap[i] * old + costs.bot_launch_gap * (new - old)) / new
+        elif new == 0:
+            p.bot_gap[i] = 0.0
+        fs.automation[i] = new
+    elif lever == "bot_handover":
+        fs.bot_handover[i] = value
+    elif lever == "price":
+        fs.base_price[i] = value
+    elif lever == "wage":
+        m.pay = employees.pay_ratio(fs.per_firm("wage"), m.cfg.market.market_wage)
+    # bot_quality is set from the configs with the ramp (apply); other levers are read from the configs

@@ -18,16 +18,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim import customers as cu
+from sim import firms as fm
+from sim.choice import weekly_discount
 from sim.config import BehaviourConfig, MarketConfig
 from sim.customers import Customers
-from sim.employees import Roster, Workforce
+from sim.employees import Roster, Workforce, roster
 from sim.firms import Firms
 from sim.jit import kernel
 from sim.rng import SHOCK_SCALE, UNIT, binomial_cutoffs, count, cutoff, poisson_cutoffs
+
+if TYPE_CHECKING:
+    from sim.model import EmpathyMarket, Week
 
 F32 = np.float32
 ZERO, ONE = F32(0), F32(1)
@@ -306,26 +312,34 @@ def earn(buyers: np.ndarray, visits: np.ndarray, margin: np.ndarray, value: np.n
 earn = kernel(earn)
 
 
-def serve(c: Customers, firms: Firms, w: Workforce, team: Roster, market: MarketConfig, b: BehaviourConfig,
-          margin: np.ndarray, failure: np.ndarray, tables: tuple[np.ndarray, np.ndarray | None],
-          u: np.ndarray) -> Encounters:
-    """Run this week's encounters; update perceptions, attachment and relationship value.
+def serve(m: EmpathyMarket, week: Week) -> None:
+    """3. This week's visits and encounters (route, deliver, recover, perceive); customers learn from them.
 
-    `margin` is each firm's margin per visit, already discounted to step 0; `failure` each firm's
-    chance this week that a contact goes wrong; `tables` the visit and contact cutoffs (`visit_tables`);
-    `u` the week's `SHOCKS` rows.
+    Each visit earns the firm's margin per visit discounted to step 0 (`margin_per_visit`); a contact
+    goes wrong with the firm's failure rate this week (`sim.firms.failure_rate`); the week's `SHOCKS`
+    rows of `service` decide visits, contacts, emotion, bot, server and recovery.
     """
+    c, firms, w, cfg = m.customers, m.firms, m.workforce, m.cfg
+    market, b = cfg.market, cfg.behaviour
+    failure = fm.failure_rate(firms, m.calendar_week, market.failure_rate)
+    u = m.shocks("service", week.t)
     nf = firms.n
-    purchases, r = route(c, firms, team, w, tables, market, failure, u[:5])
+    purchases, r = route(c, firms, roster(w, firms.n), w, m.visit_tables, market, failure, u[:5])
     quality, empathy, routine_k, emotional_k = deliver(r, firms, w, b)
     event = recover(r, quality, empathy, c.need[r.who], w.n + nf, b, u[5])
-    rating = perceive(c, r, purchases, quality, empathy, event, margin, b)
+    rating = perceive(c, r, purchases, quality, empathy, event, margin_per_visit(m, week.t), b)
 
     buyers, bought, shop = purchases
     per_firm = tally(r.firm, r.contacts, r.emotional, r.bot, r.handed, r.frustrated(b), event, rating,
                      F32(b.csat_threshold), shop, bought, nf)
-    return Encounters(*per_firm, routine_per_employee=routine_k, emotional_per_employee=emotional_k,
-                      buyers=buyers, bought=bought)
+    week.enc = Encounters(*per_firm, routine_per_employee=routine_k, emotional_per_employee=emotional_k,
+                          buyers=buyers, bought=bought)
+
+
+def margin_per_visit(m: EmpathyMarket, t: int) -> np.ndarray:
+    """Each firm's margin per visit in week t, discounted to step 0 (what a visit adds to realised CLTV)."""
+    fs, market = m.firms, m.cfg.market
+    return market.basket * (fs.price - fs.per_firm("unit_cost")) / (1 + weekly_discount(m.cfg)) ** t
 
 
 def tally(firm: np.ndarray, contacts: np.ndarray, emotional: np.ndarray, bot: np.ndarray, handed: np.ndarray,

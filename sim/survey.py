@@ -7,13 +7,15 @@ here. Satisfaction is `sim.customers.satisfaction_of`, willingness to recommend 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim import customers as cu
-from sim.config import BehaviourConfig
-from sim.customers import Customers
 from sim.jit import kernel
+
+if TYPE_CHECKING:
+    from sim.model import EmpathyMarket, Week
 
 F32 = np.float32
 
@@ -31,15 +33,16 @@ class Survey:
     felt_empathy: np.ndarray  # (firms,) mean felt empathy
 
 
-def survey(c: Customers, firms: int, b: BehaviourConfig) -> Survey:
-    """Satisfaction and willingness to recommend of every customer; NPS counts per firm."""
+def survey(m: EmpathyMarket, week: Week) -> None:
+    """5. Satisfaction and willingness to recommend of every customer; NPS counts per firm."""
+    c, firms, b = m.customers, m.firms.n, m.cfg.behaviour
     recommend, counts, sums = ask(c.firm, c.quality, c.felt_empathy, cu.felt_all(c.felt_empathy, b.empathy_returns),
                                   c.need, c.attachment, c.response, firms, F32(b.nps_attachment),
                                   F32(b.promoter_threshold), F32(b.detractor_threshold))
     customers = counts[:, 0]
     mean = np.divide(sums, customers[:, None], out=np.zeros(sums.shape), where=customers[:, None] > 0)
-    return Survey(recommend=recommend, customers=customers, promoters=counts[:, 1], detractors=counts[:, 2],
-                  satisfaction=mean[:, 0], quality=mean[:, 1], felt_empathy=mean[:, 2])
+    week.survey = Survey(recommend=recommend, customers=customers, promoters=counts[:, 1], detractors=counts[:, 2],
+                         satisfaction=mean[:, 0], quality=mean[:, 1], felt_empathy=mean[:, 2])
 
 
 def ask(firm: np.ndarray, quality: np.ndarray, felt_empathy: np.ndarray, warmth: np.ndarray, need: np.ndarray,

@@ -10,14 +10,15 @@ reaching a prospect is a referral that may win it for f (see `sim.acquisition`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.config import BehaviourConfig, WomConfig
-from sim.customers import Customers
 from sim.jit import kernel
-from sim.network import Graph
 from sim.rng import cutoff
+
+if TYPE_CHECKING:
+    from sim.model import EmpathyMarket, Week
 
 F32 = np.float32
 
@@ -34,14 +35,20 @@ class Talk:
 SHOCKS = 1  # per customer and week: whether it talks
 
 
-def spread(c: Customers, graph: Graph, recommend: np.ndarray, cfg: WomConfig, b: BehaviourConfig,
-           u: np.ndarray) -> Talk:
-    """Promoters and detractors talk; listeners update their buzz; `u` holds the week's `SHOCKS` row."""
+def spread(m: EmpathyMarket, week: Week) -> None:
+    """6. If word of mouth is on, promoters and detractors talk and listeners update their buzz.
+
+    Whether each customer talks is its shock in the week's `SHOCKS` row of `wom`.
+    """
+    c, graph, cfg, b = m.customers, m.graph, m.cfg.wom, m.cfg.behaviour
+    if not cfg.enabled:
+        return
     c.buzz *= F32(cfg.buzz_memory)
-    listener, about, praised, warned = talk(u[0], c.firm, recommend, graph.indptr, graph.indices, c.buzz,
-                                            F32(b.promoter_threshold), F32(b.detractor_threshold),
-                                            int(cutoff(cfg.talk_rate)), int(cutoff(cfg.talk_rate * cfg.negativity)))
-    return Talk(praise=(listener, about), praised=praised, warned=warned)
+    listener, about, praised, warned = talk(m.shocks("wom", week.t)[0], c.firm, week.survey.recommend, graph.indptr,
+                                            graph.indices, c.buzz, F32(b.promoter_threshold),
+                                            F32(b.detractor_threshold), int(cutoff(cfg.talk_rate)),
+                                            int(cutoff(cfg.talk_rate * cfg.negativity)))
+    week.talk = Talk(praise=(listener, about), praised=praised, warned=warned)
 
 
 def talk(u: np.ndarray, firm: np.ndarray, recommend: np.ndarray, indptr: np.ndarray, indices: np.ndarray,

@@ -1,11 +1,16 @@
-"""Forced randomness for exact unit tests: generators whose draws the test chooses."""
+"""Forced randomness and hand-built contexts for exact unit tests: draws and states the test chooses."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
 
 import numpy as np
 
 from sim import customers as cu
+from sim.model import Week
 from sim.rng import SHOCK_SCALE
+from sim.wom import Talk
 
 F32 = np.float32
 
@@ -78,3 +83,23 @@ def customers(need: list[float], firm: list[int], firms: int = 1, **state: list[
         attachment=np.array(values["attachment"], F32), since=np.zeros(n, np.int32),
         value=np.array(values["value"], F32), last_event=np.zeros(n, np.int8),
         buzz=np.zeros((firms, n), F32), response=np.array(values["response"], F32))
+
+
+def market(shocks: np.ndarray | None = None, rng: object = None, **state: object) -> SimpleNamespace:
+    """A process's context built by hand: the state and parameters given; `shocks` are the customer shocks
+    any process draws, `rng` the generator any stream gives."""
+    return SimpleNamespace(shocks=lambda process, t: shocks, streams=SimpleNamespace(step=lambda name, t: rng),
+                           **state)
+
+
+def run_process(process: Callable, shocks: np.ndarray | None = None, week: Week | None = None, rng: object = None,
+                **state: object) -> Week:
+    """Run one process of the schedule on a hand-built context (`market`); returns the week it filled in."""
+    week = week if week is not None else Week(0)
+    process(market(shocks, rng, **state), week)
+    return week
+
+
+def heard(praise: tuple[np.ndarray, np.ndarray], t: int = 0) -> Week:
+    """Week t after word of mouth in which prospects heard `praise` (listener, firm talked about)."""
+    return Week(t, talk=Talk(praise=praise, praised=np.zeros(0, np.int64), warned=np.zeros(0, np.int64)))

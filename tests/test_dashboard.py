@@ -18,7 +18,7 @@ from sim import survey
 from sim.app import CONFIG_DIR
 from sim.config import ConfigError
 from sim.customers import CHURN_REASONS
-from sim.model import EmpathyMarket
+from sim.model import EmpathyMarket, Week
 from sim.results import simulate
 
 SMALL = Market(customers=1000, seed=3)
@@ -305,7 +305,9 @@ def test_network_markers_are_the_customers_nps_answers():
     n = model.graph.n
     everyone = network_view.Sample(nodes=np.arange(n), edges=np.empty((0, 2), dtype=int), pos=np.zeros((n, 2)))
     nodes = network_view.observe(model, everyone)
-    answers = survey.survey(model.customers, model.firms.n, model.cfg.behaviour)
+    asked = Week(model.week)
+    survey.survey(model, asked)
+    answers = asked.survey
     for firm in range(model.firms.n):
         mine = nodes.firm == firm
         assert np.count_nonzero(mine & (nodes.stance == network_view.PROMOTER)) == answers.promoters[firm]

@@ -6,7 +6,9 @@ import numpy as np
 
 from sim import firms
 from sim.config import AdaptConfig, FirmConfig
+from sim.model import Week
 from tests.conftest import run
+from tests.forced import market
 
 
 def make(*configs: FirmConfig) -> firms.Firms:
@@ -17,7 +19,7 @@ def test_promotions_cut_the_price_in_promotion_weeks_only():
     fs = make(FirmConfig(name="a", price=1.0, pricing="promotions", promo_every=10, promo_weeks=2, promo_depth=0.2))
     prices = []
     for week in range(12):
-        firms.set_prices(fs, week)
+        firms.set_prices(market(firms=fs), Week(week))
         prices.append(float(fs.price[0]))
     assert prices[:2] == [0.8, 0.8] and prices[2:10] == [1.0] * 8 and prices[10:] == [0.8, 0.8]
 
@@ -25,11 +27,11 @@ def test_promotions_cut_the_price_in_promotion_weeks_only():
 def test_match_cheapest_follows_the_cheapest_rival_down_to_its_floor():
     fs = make(FirmConfig(name="a", price=1.0, pricing="match_cheapest", price_floor=0.85),
               FirmConfig(name="b", price=0.9), FirmConfig(name="c", price=0.7))
-    firms.set_prices(fs, 0)
+    firms.set_prices(market(firms=fs), Week(0))
     assert fs.price[0] == 0.85  # the floor, not 0.7
     fs.base_price[2] = 0.95
-    firms.set_prices(fs, 1)
-    firms.set_prices(fs, 2)
+    firms.set_prices(market(firms=fs), Week(1))
+    firms.set_prices(market(firms=fs), Week(2))
     assert fs.price[0] == 0.9
 
 
@@ -37,7 +39,7 @@ def test_losing_adaptive_firm_matches_price_and_imitates_the_most_profitable_aut
     fs = make(FirmConfig(name="focal", price=0.8, automation=0.6),
               FirmConfig(name="rival", price=1.0, automation=0.0, adapts=True, price_floor=0.5))
     fs.profit_since_review[:] = [100.0, 10.0]
-    notes = firms.adapt(fs, customers_now=np.array([50, 40]), customers_before=np.array([50, 60]),
+    notes = firms.review_strategies(fs, customers_now=np.array([50, 40]), customers_before=np.array([50, 60]),
                         cfg=AdaptConfig(imitation_rate=0.5))
     assert fs.base_price[1] == 0.8
     assert fs.automation[1] == 0.3
@@ -47,7 +49,7 @@ def test_losing_adaptive_firm_matches_price_and_imitates_the_most_profitable_aut
 
 def test_a_growing_firm_keeps_its_price():
     fs = make(FirmConfig(name="a", price=0.8), FirmConfig(name="b", price=1.0, adapts=True))
-    firms.adapt(fs, np.array([10, 70]), np.array([10, 60]), AdaptConfig(imitation=False))
+    firms.review_strategies(fs, np.array([10, 70]), np.array([10, 60]), AdaptConfig(imitation=False))
     assert fs.base_price[1] == 1.0
 
 
@@ -64,7 +66,7 @@ def losing(*configs: FirmConfig, reviews: int, cfg: AdaptConfig) -> tuple[firms.
     fs, notes = make(*configs), []
     for _ in range(reviews):
         fs.profit_since_review[:] = [100.0, -50.0][: fs.n] + [10.0] * (fs.n - 2)
-        notes += firms.adapt(fs, np.full(fs.n, 10), np.full(fs.n, 10), cfg)
+        notes += firms.review_strategies(fs, np.full(fs.n, 10), np.full(fs.n, 10), cfg)
     return fs, notes
 
 
@@ -93,7 +95,7 @@ def test_a_profitable_review_resets_the_count_and_the_response_can_be_limited():
     fs = make(LEADER, LOSER)
     for profit in (-50.0, 20.0, -50.0):  # never two losing reviews running
         fs.profit_since_review[:] = [100.0, profit]
-        firms.adapt(fs, np.full(2, 10), np.full(2, 10), cfg)
+        firms.review_strategies(fs, np.full(2, 10), np.full(2, 10), cfg)
     assert fs.configs[1] == LOSER and fs.loss_stage[1] == 0
     for response, stage in (("none", 0), ("cut", 1), ("reprice", 2), ("exit", 3)):
         fs, _ = losing(LEADER, LOSER, reviews=20, cfg=AdaptConfig(loss_reviews=2, imitation=False,
@@ -122,5 +124,5 @@ def test_losses_in_the_warm_up_do_not_count():
     fs = make(LEADER, LOSER)
     for _ in range(6):
         fs.profit_since_review[:] = [100.0, -50.0]
-        firms.adapt(fs, np.full(2, 10), np.full(2, 10), AdaptConfig(loss_reviews=1), losses_count=False)
+        firms.review_strategies(fs, np.full(2, 10), np.full(2, 10), AdaptConfig(loss_reviews=1), losses_count=False)
     assert fs.configs[1] == LOSER and fs.active[1] and fs.loss_stage[1] == 0

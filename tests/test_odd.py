@@ -103,4 +103,4 @@ def test_the_schedule_table_lists_the_models_processes_in_order():
     section = TEXT[TEXT.index("## 3. Process overview"):TEXT.index("## 4. Design concepts")]
     rows = [line for line in section.splitlines() if re.match(r"\| \d+ \|", line)]
     codes = [re.search(r"`(sim\.[\w.]+)`", row.split("|")[3]).group(1) for row in rows]
-    assert codes == [code for _, code in SCHEDULE]
+    assert codes == [f"{process.__module__}.{process.__qualname__}" for process in SCHEDULE]

@@ -16,7 +16,8 @@ from sim import employees as em
 from sim import firms as fi
 from sim.app import load_config
 from sim.config import all_firms
-from sim.model import EmpathyMarket
+from sim.model import EmpathyMarket, Week
+from tests.forced import market
 
 SMALL = ["market.customers=200", "run.burn_in=0", "run.progress=false", "seed=3"]
 POLICIES = {  # the shipped competitors: BigBox runs promotions, OnlineStore matches the cheapest rival
@@ -51,14 +52,14 @@ def test_price_and_adaptation_paths_equal_sims(case):
     before = np.array([f.customers_at_review for f in model.firm_list])
     prices_moved = 0
     for week in range(60):
-        fi.set_prices(firms, week)
+        fi.set_prices(market(firms=firms), Week(week))
         model.week = week
         model.set_prices()
         assert firm_state(model.firm_list) == sim_state(firms), f"{case}: week {week}, prices"
         if week % 5 == 4:
             profit, now = draws.normal(-40, 100, firms.n), draws.integers(0, 100, firms.n)
             firms.profit_since_review[:] = profit
-            fi.adapt(firms, now, before, cfg.adapt)
+            fi.review_strategies(firms, now, before, cfg.adapt)
             for f, p, n in zip(model.firm_list, profit.tolist(), now.tolist(), strict=True):
                 f.profit_since_review, f.customers = p, n
             model.week = week + 1
@@ -79,7 +80,7 @@ def test_staff_needed_equals_sims(utilisation):
     contacts = [0.0, 0.4, 31.9, 32.0, 32.0001, 97.5, 150 * utilisation * 3, 1234.5, 1e5]
     for capacity in capacities:
         firm.config.capacity = capacity
-        expected = fi.staff_needed(np.array(contacts), np.full(len(contacts), capacity), utilisation)
+        expected = em.staff_needed(np.array(contacts), np.full(len(contacts), capacity), utilisation)
         assert [firm.staff_needed(h) for h in contacts] == expected.tolist()
 
 
@@ -109,11 +110,11 @@ def test_restaffing_opens_and_closes_jobs_as_sims_workforce():
     workforce = em.Workforce(np.array([f for f, _ in jobs], dtype=np.int16), np.array([s for _, s in jobs], np.int8),
                              *(np.zeros(len(jobs), np.float32) for _ in range(4)), np.zeros(len(jobs), np.int32),
                              np.zeros(len(jobs), np.int32))
-    needed = fi.staff_needed(np.array(list(weekly.values())), np.array([10.0, 10.0, 40.0]),
+    needed = em.staff_needed(np.array(list(weekly.values())), np.array([10.0, 10.0, 40.0]),
                              cfg.behaviour.target_utilisation)
     current = np.bincount(workforce.firm, minlength=3)
     target = np.where([f.config.staff is None for f in model.firm_list], needed, current)
-    after = em.restaff(workforce, target, 0, cfg.behaviour, np.random.default_rng(0))
+    after = em.resize(workforce, target, 0, cfg.behaviour, np.random.default_rng(0))
     model.restaff()
 
     def count(status: int) -> list[int]:

@@ -9,7 +9,8 @@ from sim import choice
 from sim import customers as cu
 from sim import firms as fm
 from sim.config import BehaviourConfig, FirmConfig, MarketConfig, SimConfig, WomConfig
-from tests.forced import F32, Forced, customers, rows
+from sim.model import Week
+from tests.forced import F32, Forced, customers, rows, run_process
 
 
 def test_the_population_is_drawn_segment_need_firm_perceptions_attachment_response():
@@ -135,6 +136,10 @@ def reconsider_config(**b) -> SimConfig:
                      wom=WomConfig(enabled=False), behaviour=BehaviourConfig(review_rate=0.5, **b))
 
 
+def reconsider(shocks: np.ndarray, week: Week, **state: object) -> choice.Moves:
+    return run_process(choice.reconsider, shocks, week, **state).moves
+
+
 def test_reconsider_exits_by_the_first_range_and_reviews_by_the_second():
     cfg = reconsider_config()
     fs = fm.create([FirmConfig(price=1.0)])
@@ -142,14 +147,15 @@ def test_reconsider_exits_by_the_first_range_and_reviews_by_the_second():
     c.since[:] = [-1, -1, -1, 0]
     c.last_event[1] = cu.EVENT_BOT_FRUSTRATION
     # exit below 0.1; review in [0.1, 0.1 + 0.9 * 0.5 = 0.55); the prospect's shock is ignored
-    moves = choice.reconsider(c, fs, cfg, 3, rows([0.05, 0.3, 0.9, 0.01], [0.5, 0.5, 0.5, 0.5]))
+    moves = reconsider(rows([0.05, 0.3, 0.9, 0.01], [0.5, 0.5, 0.5, 0.5]), Week(3), customers=c, firms=fs, cfg=cfg)
     assert c.firm.tolist() == [-1, -1, 0, -1]  # the reviewer leaves for the (very good) outside option
     assert moves.churn[0, cu.OTHER] == 1 and moves.churn[0, cu.BOT_FRUSTRATION] == 1 and moves.churn.sum() == 2
     assert moves.churn_by_segment[0, cu.PRICE_DRIVEN].tolist() == moves.churn[0].tolist()
     assert moves.closed.tolist() == [2] and moves.closed_value.tolist() == pytest.approx([7.0])
     assert moves.switched_in.tolist() == [0]
     c = customers([0.0] * 2, [0, 0], quality=[0.2] * 2, felt_empathy=[1.0] * 2)
-    moves = choice.reconsider(c, fs, reconsider_config(choice=False), 3, rows([0.05, 0.3], [0.5, 0.5]))
+    moves = reconsider(rows([0.05, 0.3], [0.5, 0.5]), Week(3), customers=c, firms=fs,
+                       cfg=reconsider_config(choice=False))
     assert c.firm.tolist() == [-1, 0] and moves.churn[0, cu.OTHER] == 1  # no reviewing: only the exit
 
 
@@ -160,7 +166,7 @@ def test_a_reviewer_switches_to_a_better_rival_with_habit_and_attachment_holding
     fs = fm.create([FirmConfig(), FirmConfig()], 0.9)
     c = customers([0.0] * 3, [0, 0, 1], firms=2, quality=[0.5, 0.5, 0.9], attachment=[0.0, 0.2, 0.0])
     # own quality 0.5 vs rival's reputation 0.9: gain 0.4 beats habit 0.3, not habit 0.3 + attachment 0.2
-    moves = choice.reconsider(c, fs, cfg, 5, rows([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]))
+    moves = reconsider(rows([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]), Week(5), customers=c, firms=fs, cfg=cfg)
     assert c.firm.tolist() == [1, 0, 1] and c.since.tolist() == [5, 0, 0]
     assert moves.switched_in.tolist() == [0, 1] and moves.churn[0, cu.POOR_SERVICE] == 1
     assert moves.closed.tolist() == [1, 0]

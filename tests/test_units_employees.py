@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from sim import employees as em
-from sim.config import BehaviourConfig
-from tests.forced import F32, Forced, u32
+from sim import firms as fm
+from sim.config import BehaviourConfig, FirmConfig, SimConfig
+from sim.model import Week
+from tests.forced import F32, Forced, run_process, u32
 
 A, V, C = em.ACTIVE, em.VACANT, em.CLOSED
 
@@ -86,27 +90,30 @@ def test_quits_open_vacancies_that_refill_after_a_geometric_wait():
 def test_work_returns_the_load_and_the_moves():
     b = BehaviourConfig(base_quit=0.0, quit_disengaged=0.0, quit_burnout=0.0)
     w = slots([A, A], firm=[0, 1])
-    out = em.work(w, np.array([10, 30]), np.array([10, 0]), np.array([40.0, 20.0]), np.array([0.5, 0.5]),
-                  np.ones(2), b, 3, np.random.default_rng(0))
+    firms = fm.create([FirmConfig(capacity=40.0, empathy=0.5), FirmConfig(capacity=20.0, empathy=0.5)])
+    contacts = SimpleNamespace(routine_per_employee=np.array([10, 30]), emotional_per_employee=np.array([10, 0]))
+    week = Week(3, enc=contacts)
+    out = run_process(em.work, week=week, rng=np.random.default_rng(0), workforce=w, firms=firms, pay=np.ones(2),
+                      cfg=SimConfig(behaviour=b)).work
     assert out.load.tolist() == pytest.approx([0.5, 1.5]) and len(out.quits) == len(out.hires) == 0
     assert w.tenure.tolist() == [6, 6] and w.engagement[1] < w.engagement[0]  # the overloaded slot disengages
 
 
-def test_restaff_closes_vacancies_never_active_slots_and_opens_new_ones():
+def test_resize_closes_vacancies_never_active_slots_and_opens_new_ones():
     b = BehaviourConfig(hire_weeks=1.0)
     w = slots([A, V, V, A, C], firm=[0, 0, 0, 1, 1])
     rng = Forced(geometric=[1, 2])
-    out = em.restaff(w, np.array([1, 3]), 10, b, rng)
+    out = em.resize(w, np.array([1, 3]), 10, b, rng)
     assert rng.geometric_p == pytest.approx(0.5)  # mean wait hire_weeks = 1: p = 1 / (1 + 1)
     assert out.status.tolist() == [A, C, C, A, C, V, V]
     assert out.firm.tolist() == [0, 0, 0, 1, 1, 1, 1] and out.refill_at[5:].tolist() == [10, 11]
     same = slots([A, V])
-    assert em.restaff(same, np.array([2]), 4, b, Forced()) is same
+    assert em.resize(same, np.array([2]), 4, b, Forced()) is same
     assert same.status.tolist() == [A, V]
 
 
-def test_restaff_counts_a_firm_without_slots_and_opens_its_first():
-    out = em.restaff(slots([A]), np.array([1, 2]), 0, BehaviourConfig(hire_weeks=0.0), Forced(geometric=[1, 1]))
+def test_resize_counts_a_firm_without_slots_and_opens_its_first():
+    out = em.resize(slots([A]), np.array([1, 2]), 0, BehaviourConfig(hire_weeks=0.0), Forced(geometric=[1, 1]))
     assert out.firm.tolist() == [0, 1, 1] and out.status.tolist() == [A, V, V]
     assert out.burnout.dtype == np.float32 and out.status.dtype == np.int8
 

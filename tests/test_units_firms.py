@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim import employees as em
 from sim import firms as fm
 from sim.config import AdaptConfig, FirmConfig
+from sim.model import Week
+from tests.forced import market
 
 
 def test_firms_start_with_the_reputation_their_strategy_promises():
@@ -31,7 +34,7 @@ def test_pricing_policies_fixed_promotions_and_matching_the_cheapest_rival():
                     FirmConfig(price=1.1, pricing="match_cheapest", price_floor=0.95)])
     seen = []
     for step in range(5):
-        fm.set_prices(fs, step)
+        fm.set_prices(market(firms=fs), Week(step))
         seen.append(fs.price.tolist())
     # promotions at weeks 0, 1 and 4; matchers follow last week's cheapest rival, within [floor, own base]
     assert seen[0] == pytest.approx([0.75, 0.9, 0.9, 0.95])
@@ -40,7 +43,7 @@ def test_pricing_policies_fixed_promotions_and_matching_the_cheapest_rival():
     assert seen[3] == pytest.approx([1.0, 0.9, 0.9, 0.95])
     assert seen[4] == pytest.approx([0.75, 0.9, 0.9, 0.95])
     alone = fm.create([FirmConfig(price=1.3, pricing="match_cheapest")])
-    fm.set_prices(alone, 0)
+    fm.set_prices(market(firms=alone), Week(0))
     assert alone.price.tolist() == [1.3]
 
 
@@ -49,7 +52,7 @@ def test_adaptation_matches_price_after_losing_customers_and_imitates_the_most_p
                     FirmConfig(name="Big", automation=0.8, price=0.7),
                     FirmConfig(name="Adapter", automation=0.2, price=1.1, price_floor=0.9, adapts=True)])
     fs.profit_since_review[:] = [5.0, 9.0, 1.0]
-    notes = fm.adapt(fs, np.array([10, 10, 4]), np.array([10, 10, 5]), AdaptConfig(imitation_rate=0.5))
+    notes = fm.review_strategies(fs, np.array([10, 10, 4]), np.array([10, 10, 5]), AdaptConfig(imitation_rate=0.5))
     assert fs.base_price.tolist() == [1.0, 0.7, 0.9]  # matched down to its floor
     assert fs.automation.tolist() == pytest.approx([0.1, 0.8, 0.5])
     assert notes == ["Adapter cut its price from 1.10 to 0.90 to match a rival",
@@ -57,9 +60,9 @@ def test_adaptation_matches_price_after_losing_customers_and_imitates_the_most_p
     assert fs.profit_since_review.tolist() == [0, 0, 0]
     # no loss, no price change; the best firm itself does not imitate; switches off work
     fs.profit_since_review[:] = [0.0, 0.0, 3.0]
-    assert fm.adapt(fs, np.array([10, 10, 5]), np.array([10, 10, 5]), AdaptConfig()) == []
+    assert fm.review_strategies(fs, np.array([10, 10, 5]), np.array([10, 10, 5]), AdaptConfig()) == []
     fs.profit_since_review[:] = [0.0, 3.0, 0.0]
-    assert fm.adapt(fs, np.array([1, 1, 1]), np.array([9, 9, 9]), AdaptConfig(price_matching=False,
+    assert fm.review_strategies(fs, np.array([1, 1, 1]), np.array([9, 9, 9]), AdaptConfig(price_matching=False,
                                                                                   imitation=False)) == []
     assert fs.base_price[2] == 0.9 and fs.automation[2] == pytest.approx(0.5)
 
@@ -79,7 +82,7 @@ def test_an_incident_raises_the_failure_rate_for_its_weeks_only():
 
 
 def test_staff_needed_and_the_share_of_encounters_that_reach_a_person():
-    assert fm.staff_needed(np.array([0.0, 160.0, 161.0]), np.array([200.0] * 3), 0.8).tolist() == [1, 1, 2]
+    assert em.staff_needed(np.array([0.0, 160.0, 161.0]), np.array([200.0] * 3), 0.8).tolist() == [1, 1, 2]
     fs = fm.create([FirmConfig(automation=0.5, bot_handover=0.4), FirmConfig(automation=0.0)])
     assert fm.expected_human_share(fs, 0.25).tolist() == pytest.approx([1 - 0.5 * 0.9, 1.0])
 
@@ -87,7 +90,7 @@ def test_staff_needed_and_the_share_of_encounters_that_reach_a_person():
 def test_whole_number_settings_still_give_float_levers():
     fs = fm.create([FirmConfig(price=2, pricing="promotions", promo_every=2, promo_weeks=1, promo_depth=0.25,
                                capacity=200)])
-    fm.set_prices(fs, 0)
+    fm.set_prices(market(firms=fs), Week(0))
     assert fs.price.tolist() == [1.5]  # not truncated to a whole number
     assert fs.per_firm("capacity").dtype == np.float64
 
@@ -104,7 +107,7 @@ def loser_market(**adapt) -> tuple[fm.Firms, AdaptConfig]:
 def review(fs: fm.Firms, cfg: AdaptConfig, loser_profit: float, **kw) -> list[str]:
     fs.profit_since_review[:] = [5.0, 9.0, loser_profit]
     n = np.array([10, 10, 10])
-    return fm.adapt(fs, n, n, cfg, **kw)
+    return fm.review_strategies(fs, n, n, cfg, **kw)
 
 
 def test_a_firm_that_keeps_losing_money_cuts_costs_then_reprices_then_leaves():
@@ -158,16 +161,16 @@ def test_adaptation_ignores_firms_that_left_and_does_not_chase_what_it_need_not(
                     FirmConfig(name="Adapter", automation=0.0, price=1.0, price_floor=1.0, adapts=True)])
     fs.active[1] = False
     fs.profit_since_review[:] = [-5.0, 0.0, -9.0]  # the firm that left shows the best profit: not a model
-    notes = fm.adapt(fs, np.array([5, 0, 4]), np.array([5, 0, 5]), AdaptConfig(imitation_rate=0.5,
+    notes = fm.review_strategies(fs, np.array([5, 0, 4]), np.array([5, 0, 5]), AdaptConfig(imitation_rate=0.5,
                                                                                loss_response="none"))
     assert notes == ["Adapter moved automation to 0.30, imitating A"]  # at its floor already: no price note
     fs.automation[:] = [1e-9, 0.0, 0.0]
     fs.profit_since_review[:] = [1.0, 0.0, 0.0]
     fs.configs[2] = FirmConfig(name="Adapter", price=1.0, price_floor=0.5, adapts=True)
     # no customers lost (same count): no price match; a gap of 1e-9 is no gap
-    assert fm.adapt(fs, np.array([5, 0, 5]), np.array([5, 0, 5]), AdaptConfig(loss_response="none")) == []
+    assert fm.review_strategies(fs, np.array([5, 0, 5]), np.array([5, 0, 5]), AdaptConfig(loss_response="none")) == []
     # price matching switched off: no match even after a loss
-    assert fm.adapt(fs, np.array([5, 0, 4]), np.array([5, 0, 5]),
+    assert fm.review_strategies(fs, np.array([5, 0, 4]), np.array([5, 0, 5]),
                     AdaptConfig(price_matching=False, loss_response="none")) == []
     assert fs.base_price[2] == 1.0 and fs.automation[2] == 0.0
 
@@ -177,4 +180,4 @@ def test_one_customer_is_enough_to_set_a_reputation_and_staffing_checks_its_inpu
     fm.update_reputation(fs, np.array([1, 0]), np.array([0.9, 0.1]), np.array([0.8, 0.1]))
     assert fs.reputation_quality.tolist() == [0.9, 0.7]
     with pytest.raises(ValueError):
-        fm.staff_needed(np.array([1.0, 2.0]), np.array([200.0]), 0.8)
+        em.staff_needed(np.array([1.0, 2.0]), np.array([200.0]), 0.8)

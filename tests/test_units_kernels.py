@@ -16,7 +16,7 @@ from sim import employees as em
 from sim import firms as fm
 from sim.config import BehaviourConfig, FirmConfig, MarketConfig, SimConfig, WomConfig
 from sim.rng import cutoff
-from tests.forced import Forced, customers, rows
+from tests.forced import Forced, customers, heard, rows, run_process
 
 F32 = np.float32
 
@@ -120,7 +120,7 @@ def test_every_firms_advertising_bounds_who_may_adopt():
     c = customers([0.0], [-1], firms=2)
     cfg = SimConfig(market=MarketConfig(outside_utility=-50.0), behaviour=BehaviourConfig(choice_noise=1.0),
                     wom=WomConfig(enabled=False))
-    adopted = acquisition.adopt(c, fs, None, cfg, 0, rows([0.3]))  # reached by firm 0's advert, not firm 1's
+    adopted = run_process(acquisition.adopt, rows([0.3]), customers=c, firms=fs, cfg=cfg).adopted  # firm 0's advert
     assert c.firm.tolist() == [0] and adopted.by_channel.tolist() == [[1, 0], [0, 0]]
 
 
@@ -130,8 +130,9 @@ def test_each_message_adds_its_hazard_and_buzz_lifts_conversion():
     c.buzz[0, 2] = 2 * np.log(4)  # buzz weight 0.5: utility ln 4, conversion 0.8
     praise = (np.array([0, 1, 2]), np.array([0, 0, 0]))  # one message each: referral hazard 1/2
     # adoption chances 0.25, 0.25 and 0.4
-    adopted = acquisition.adopt(c, fs, praise, acquisition_config(referral_strength=float(np.log(2)),
-                                                                  buzz_weight=0.5), 0, rows([0.2, 0.3, 0.35]))
+    cfg = acquisition_config(referral_strength=float(np.log(2)), buzz_weight=0.5)
+    adopted = run_process(acquisition.adopt, rows([0.2, 0.3, 0.35]), heard(praise), customers=c, firms=fs,
+                          cfg=cfg).adopted
     assert c.firm.tolist() == [0, -1, 0] and adopted.by_channel.tolist() == [[0, 2]]
 
 
@@ -155,11 +156,11 @@ def adverts(*advertising: float, outside: float = 0.0, noise: float = 1.0, **mar
 def test_conversion_divides_the_utility_gap_by_the_noise_and_adopts_strictly_below_the_chance():
     fs, cfg = adverts(1.0, outside=-0.5 * float(np.log(3)), noise=0.5)  # gap ln 3 after the noise: converts 3/4
     c = customers([0.0] * 2, [-1, -1])
-    acquisition.adopt(c, fs, None, cfg, 0, rows([0.7, 0.76]))
+    run_process(acquisition.adopt, rows([0.7, 0.76]), customers=c, firms=fs, cfg=cfg)
     assert c.firm.tolist() == [0, -1]
     fs, cfg = adverts(1.0)  # converts 1/2 exactly
     c = customers([0.0] * 2, [-1, -1])
-    acquisition.adopt(c, fs, None, cfg, 0, rows([0.4999, 0.5]))
+    run_process(acquisition.adopt, rows([0.4999, 0.5]), customers=c, firms=fs, cfg=cfg)
     assert c.firm.tolist() == [0, -1]
 
 
@@ -168,7 +169,7 @@ def test_a_price_driven_prospect_weighs_price_by_its_segments_sensitivity():
     fs.price[:] = 1.5  # price shortfall 0.5 * 2: utility -1, as doing without; converts 1/2
     c = customers([0.0], [-1])
     assert c.segment[0] == cu.PRICE_DRIVEN
-    acquisition.adopt(c, fs, None, cfg, 0, rows([0.6]))
+    run_process(acquisition.adopt, rows([0.6]), customers=c, firms=fs, cfg=cfg)
     assert c.firm.tolist() == [-1]  # relationship-driven, it would have converted with chance 0.68
 
 
@@ -176,14 +177,14 @@ def test_a_firm_that_left_the_market_wins_nobody():
     fs, cfg = adverts(0.5, 0.5, outside=-50.0)
     fs.active[1] = False
     c = customers([0.0] * 2, [-1, -1], firms=2)
-    adopted = acquisition.adopt(c, fs, None, cfg, 0, rows([0.6, 0.3]))  # adopts below 1/2, not 3/4
+    adopted = run_process(acquisition.adopt, rows([0.6, 0.3]), customers=c, firms=fs, cfg=cfg).adopted  # below 1/2
     assert c.firm.tolist() == [-1, 0] and adopted.by_channel.tolist() == [[1, 0], [0, 0]]
 
 
 def test_a_uniform_on_the_boundary_between_two_hazards_picks_the_later_one():
     fs, cfg = adverts(0.5, 0.5, outside=-50.0)  # hazards 1/2 and 1/2: adopts below 3/4, firm 0 below 3/8
     c = customers([0.0] * 2, [-1, -1], firms=2)
-    acquisition.adopt(c, fs, None, cfg, 0, rows([0.375, 0.3749]))
+    run_process(acquisition.adopt, rows([0.375, 0.3749]), customers=c, firms=fs, cfg=cfg)
     assert c.firm.tolist() == [1, 0]
 
 
@@ -192,7 +193,8 @@ def test_the_review_range_is_the_review_rate_of_those_who_stay():
                     behaviour=BehaviourConfig(review_rate=0.5))
     c = customers([0.0] * 2, [0, 0])
     # exit below 0.1, review below 0.1 + 0.9 * 0.5 = 0.55: a shock of 0.6 neither leaves nor reviews
-    moves = choice.reconsider(c, fm.create([FirmConfig()]), cfg, 0, rows([0.6, 0.5], [0.5, 0.5]))
+    moves = run_process(choice.reconsider, rows([0.6, 0.5], [0.5, 0.5]), customers=c, firms=fm.create([FirmConfig()]),
+                        cfg=cfg).moves
     assert c.firm.tolist() == [0, -1] and moves.churn.sum() == 1  # the reviewer leaves for the better outside
 
 
@@ -202,7 +204,8 @@ def test_a_reviewer_follows_the_buzz_to_a_rival():
                                               attachment_weight=0.0, empathy_weight=0.0))
     c = customers([0.0], [0], firms=2, quality=[0.95])  # its own firm served it better than the rival's reputation
     c.buzz[1, 0] = 1.0
-    moves = choice.reconsider(c, fm.create([FirmConfig(), FirmConfig()], 0.9), cfg, 0, rows([0.5], [0.5]))
+    moves = run_process(choice.reconsider, rows([0.5], [0.5]), customers=c,
+                        firms=fm.create([FirmConfig(), FirmConfig()], 0.9), cfg=cfg).moves
     assert c.firm.tolist() == [1] and moves.churn[0, cu.COMPETITOR_PULL] == 1
 
 

@@ -16,8 +16,9 @@ from sim import employees as em
 from sim import firms as fm
 from sim.choice import Moves
 from sim.config import BehaviourConfig, FirmConfig, MarketConfig, RunConfig, SimConfig, WomConfig
+from sim.model import Week
 from sim.service import Encounters
-from tests.forced import customers, rows
+from tests.forced import customers, heard, rows, run_process
 
 
 def test_promoters_praise_and_detractors_warn_every_neighbour():
@@ -25,13 +26,15 @@ def test_promoters_praise_and_detractors_warn_every_neighbour():
     c = customers([0.5] * 5, [0, 1, 0, -1, -1], firms=2)
     c.buzz[:] = 1.0
     b = BehaviourConfig(promoter_threshold=0.8, detractor_threshold=0.6)
-    cfg = WomConfig(talk_rate=0.5, negativity=1.5, buzz_memory=0.5)
     # 0 praises (0.1 < 0.5); 1 warns (0.7 < 0.75); 2 is passive; 3 and 4 are prospects and say nothing
-    talk = wom.spread(c, g, np.array([0.9, 0.5, 0.7, 1.0, 1.0]), cfg, b, rows([0.1, 0.7, 0.1, 0.0, 0.0]))
+    cfg = SimConfig(wom=WomConfig(talk_rate=0.5, negativity=1.5, buzz_memory=0.5), behaviour=b)
+    answers = Week(0, survey=SimpleNamespace(recommend=np.array([0.9, 0.5, 0.7, 1.0, 1.0], np.float32)))
+    talk = run_process(wom.spread, rows([0.1, 0.7, 0.1, 0.0, 0.0]), answers, customers=c, graph=g, cfg=cfg).talk
     assert talk.praise[0].tolist() == [4] and talk.praise[1].tolist() == [0]  # praise heard by a prospect
     assert talk.praised.tolist() == [2, 0] and talk.warned.tolist() == [0, 2]
     assert c.buzz == pytest.approx(np.array([[0.5, 1.5, 0.5, 0.5, 1.5], [-0.5, 0.5, -0.5, 0.5, 0.5]]))
-    quiet = wom.spread(c, g, np.array([0.9, 0.5, 0.7, 1.0, 1.0]), cfg, b, rows([0.6, 0.8, 0.1, 0.0, 0.0]))
+    answers.talk = None
+    quiet = run_process(wom.spread, rows([0.6, 0.8, 0.1, 0.0, 0.0]), answers, customers=c, graph=g, cfg=cfg).talk
     assert quiet.praised.sum() == 0 and quiet.warned.sum() == 0  # 0.6 >= 0.5 and 0.8 >= 0.75: silent
 
 
@@ -43,7 +46,8 @@ def adopt_config(**wom_kw) -> SimConfig:
 def test_advertising_converts_prospects_below_its_reach():
     fs = fm.create([FirmConfig(advertising=0.5)])
     c = customers([0.5] * 4, [-1, -1, -1, 0])
-    adopted = acquisition.adopt(c, fs, None, adopt_config(), 9, rows([0.3, 0.7, 0.49, 0.0]))
+    adopted = run_process(acquisition.adopt, rows([0.3, 0.7, 0.49, 0.0]), Week(9), customers=c, firms=fs,
+                          cfg=adopt_config()).adopted
     assert c.firm.tolist() == [0, -1, 0, 0] and c.since[[0, 2]].tolist() == [9, 9]
     assert adopted.by_channel.tolist() == [[2, 0]] and adopted.prospects == 3
 
@@ -55,7 +59,7 @@ def test_conversion_is_the_chance_the_prospect_prefers_the_firm_to_doing_without
                     wom=WomConfig(enabled=False))
     c = customers([0.0] * 2, [-1, -1])
     # utility 0 on both sides: converts with chance 1/2
-    adopted = acquisition.adopt(c, fs, None, cfg, 0, rows([0.49, 0.51]))
+    adopted = run_process(acquisition.adopt, rows([0.49, 0.51]), customers=c, firms=fs, cfg=cfg).adopted
     assert c.firm.tolist() == [0, -1] and adopted.by_channel.tolist() == [[1, 0]]
 
 
@@ -66,7 +70,8 @@ def test_referrals_convert_with_their_hazard_and_are_credited_to_the_praised_fir
     praise = (np.array([0, 0, 1, 2]), np.array([1, 1, 0, 1]))  # prospect 0 hears firm 1 twice, 1 hears firm 0 once
     p2, p1 = 1 - np.exp(-2 * strength), 1 - np.exp(-strength)
     u = [[p2 - 0.01, p1 + 0.01, p1 - 0.01]]
-    adopted = acquisition.adopt(c, fs, praise, adopt_config(referral_strength=strength), 2, rows(*u))
+    adopted = run_process(acquisition.adopt, rows(*u), heard(praise, 2), customers=c, firms=fs,
+                          cfg=adopt_config(referral_strength=strength)).adopted
     assert c.firm.tolist() == [1, -1, 1]
     assert adopted.by_channel.tolist() == [[0, 0], [0, 2]] and adopted.prospects == 3
 
@@ -77,15 +82,16 @@ def test_a_prospect_reached_by_both_channels_is_split_in_proportion_to_the_hazar
     strength = float(np.log(2))  # one message: referral hazard 1/2
     # hazards 1/2 (advert) and 1/2 (referral): adopt below 3/4, advertising in the first half of that
     c = customers([0.5] * 2, [-1, -1])
-    adopted = acquisition.adopt(c, fs, praise, adopt_config(referral_strength=strength), 0,
-                                rows([0.3, 0.5]))
+    adopted = run_process(acquisition.adopt, rows([0.3, 0.5]), heard(praise), customers=c, firms=fs,
+                          cfg=adopt_config(referral_strength=strength)).adopted
     assert adopted.by_channel.tolist() == [[1, 1]]
 
 
 def test_the_survey_counts_answers_per_firm():
     c = customers([0.0, 0.0, 0.0, 0.0], [0, 0, 1, -1], firms=3, quality=[0.9, 0.5, 0.7, 1.0],
                   felt_empathy=[0.0] * 4)
-    s = survey.survey(c, 3, BehaviourConfig(nps_attachment=0.0, promoter_threshold=0.8, detractor_threshold=0.6))
+    b = BehaviourConfig(nps_attachment=0.0, promoter_threshold=0.8, detractor_threshold=0.6)
+    s = run_process(survey.survey, customers=c, firms=fm.create([FirmConfig()] * 3), cfg=SimConfig(behaviour=b)).survey
     assert s.recommend.tolist() == pytest.approx([0.9, 0.5, 0.7, 1.0])
     assert s.customers.tolist() == [2, 1, 0] and s.promoters.tolist() == [1, 0, 0]
     assert s.detractors.tolist() == [1, 0, 0]
@@ -183,7 +189,9 @@ def test_measure_counts_every_kpi_and_cost_line_of_a_hand_built_week():
                             satisfaction=a([0.7, 0.4]), quality=a([0.8, 0.5]), felt_empathy=a([0.6, 0.3]))
     talk = wom.Talk(praise=(a([]), a([])), praised=a([4, 1]), warned=a([0, 2]))
     adopted = acquisition.Adoptions(by_channel=a([[2, 1], [0, 3]]), prospects=40)
-    row = metrics.measure(model, a([[2, 2], [1, 2]]), moves, enc, work, answers, talk, adopted)
+    week = Week(0, at_start=a([[2, 2], [1, 2]]), moves=moves, enc=enc, work=work, survey=answers, talk=talk,
+                adopted=adopted)
+    row = metrics.measure(model, week)
     costs = {"goods": [35, 7.5], "wages": [800, 300], "empathy_programme": [50, 20], "automation": [20.2, 0],
              "advertising": [2.4, 0.8], "hiring": [1000, 0], "referral_bonus": [5, 6], "fixed": [120, 60],
              "one_off": [7, 0]}
@@ -211,7 +219,8 @@ def test_measure_counts_every_kpi_and_cost_line_of_a_hand_built_week():
     for key, value in expected.items():
         assert np.asarray(row[key]).tolist() == pytest.approx(np.asarray(value, dtype=float).tolist()), key
     assert row["price"] is not fs.price and row["empathy"] is not fs.empathy and row["automation"] is not fs.automation
-    quiet = metrics.measure(model, a([[2, 2], [1, 2]]), moves, enc, work, answers, None, adopted)
+    week.talk = None
+    quiet = metrics.measure(model, week)
     assert quiet["referrals_sent"].tolist() == [0, 0] and quiet["warnings_sent"].tolist() == [0, 0]
     assert quiet["referrals_sent"].dtype == np.int64 and quiet["warnings_sent"].dtype == np.int64  # counts
 
@@ -356,7 +365,7 @@ def test_the_survey_counts_each_answer_at_its_threshold_and_sums_every_customer(
     c = customers([0.0, 0.0, 0.0, 0.0, 1.0, 0.0], [0, 0, 0, 0, 1, -1], firms=2,
                   quality=[0.8, 0.6, 0.5, 0.3, 0.9, 1.0], felt_empathy=[0.1, 0.2, 0.3, 0.4, 0.25, 0.0])
     b = BehaviourConfig(nps_attachment=0.0, promoter_threshold=0.8, detractor_threshold=0.6, empathy_returns=0.5)
-    s = survey.survey(c, 2, b)
+    s = run_process(survey.survey, customers=c, firms=fm.create([FirmConfig()] * 2), cfg=SimConfig(behaviour=b)).survey
     assert s.recommend.dtype == np.float32 and s.promoters.dtype == np.int64 and s.detractors.dtype == np.int64
     assert s.customers.tolist() == [4, 1] and s.promoters.tolist() == [1, 0] and s.detractors.tolist() == [2, 1]
     assert s.felt_empathy.tolist() == pytest.approx([0.25, 0.25])

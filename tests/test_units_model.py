@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from sim import employees as em
-from sim import firms as fm
 from sim import network
 from sim.agents import CustomerAgent, EmployeeAgent
 from sim.config import AdaptConfig, FirmConfig, MarketConfig, RunConfig, SimConfig, WomConfig, validate
@@ -79,7 +78,7 @@ def test_a_new_model_starts_with_nothing_bought_no_notes_and_one_agent_per_firm(
     assert m.notes == [] and [a.index for a in m.firm_agents] == [0, 1]
     served = np.bincount(m.customers.firm[m.customers.firm >= 0], minlength=2)
     assert m.start_customers.tolist() == served.tolist() and served.sum() > 0
-    assert m._customers_at_review.tolist() == served.tolist()
+    assert m.customers_at_review.tolist() == served.tolist()
 
 
 def test_staff_to_demand_is_sized_to_the_expected_human_contacts():
@@ -111,7 +110,7 @@ def test_human_contacts_add_up_between_headcount_reviews():
     m = EmpathyMarket(validate(cfg))
     m.run(2)
     rows = dict(m.recorder.rows)
-    assert m._human_contacts[0] == rows[0]["human_contacts"][0] + rows[1]["human_contacts"][0] > rows[1][
+    assert m.recent_human_contacts[0] == rows[0]["human_contacts"][0] + rows[1]["human_contacts"][0] > rows[1][
         "human_contacts"][0] > 0
 
 
@@ -145,10 +144,10 @@ def test_firms_that_staff_to_demand_resize_at_each_headcount_review_and_no_other
     m.run(2)
     rows = dict(m.recorder.rows)
     contacts = (rows[0]["human_contacts"][0] + rows[1]["human_contacts"][0]) / 2  # per week since the last review
-    needed = fm.staff_needed(np.array([contacts]), np.array([1.0]), cfg.behaviour.target_utilisation)[0]
+    needed = em.staff_needed(np.array([contacts]), np.array([1.0]), cfg.behaviour.target_utilisation)[0]
     slots = np.bincount(m.workforce.firm[m.workforce.status != em.CLOSED], minlength=3)
     assert needed > before and slots.tolist() == [needed, 3, 0]  # the rival has a fixed headcount
-    assert m._human_contacts.tolist() == [0, 0, 0]  # counted afresh until the next review
+    assert m.recent_human_contacts.tolist() == [0, 0, 0]  # counted afresh until the next review
 
 
 def test_reviews_come_every_few_weeks_and_losses_count_only_after_the_warm_up():
@@ -161,7 +160,7 @@ def test_reviews_come_every_few_weeks_and_losses_count_only_after_the_warm_up():
     m.run(4)
     assert m.notes == ["week 2: Rival cut its advertising by 50% and staffs to demand, after 1 loss-making reviews "
                        "running"]  # the review of calendar week 0 (end of the warm-up) ignored the losses
-    assert m._customers_at_review.tolist() == np.bincount(m.customers.firm[m.customers.firm >= 0],
+    assert m.customers_at_review.tolist() == np.bincount(m.customers.firm[m.customers.firm >= 0],
                                                           minlength=2).tolist()
     m.run(4)
     assert m.notes[1:] == ["week 4: Rival moved its price from 1.50 to 1.25, towards Solo's, after 1 loss-making "

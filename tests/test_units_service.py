@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -9,8 +11,8 @@ from sim import customers as cu
 from sim import employees as em
 from sim import firms as fm
 from sim import service
-from sim.config import BehaviourConfig, FirmConfig, MarketConfig
-from tests.forced import F32, customers, rows, u32
+from sim.config import BehaviourConfig, FirmConfig, MarketConfig, SimConfig
+from tests.forced import F32, customers, rows, run_process, u32
 
 
 def per_customer(purchases: tuple[np.ndarray, ...], n: int) -> np.ndarray:
@@ -136,13 +138,23 @@ def test_frustrated_only_when_bot_keeps_an_emotional_encounter_and_the_claim_is_
     assert not r.frustrated(BehaviourConfig(bot_frustration=0.0)).any()
 
 
+def serve(shocks: np.ndarray, **state: object) -> service.Encounters:
+    """The service process of week 0 (no warm-up) on a hand-built market."""
+    cfg = state["cfg"]
+    return run_process(service.serve, shocks, calendar_week=0, visit_tables=service.visit_tables(cfg.market),
+                       **state).enc
+
+
 def test_serve_counts_every_outcome_per_firm():
     """Two firms: firm 0 all bots (one routine, one frustrating), firm 1 one person (one recovered, one failed)."""
-    market = MarketConfig(visit_rate=1.0, contacts_per_visit=1.0, emotional_share=0.0)
+    # failure: firm 0's contacts go wrong half the time (emotional when the shock is below 1 - 0.5^C), firm 1's
+    # always (an incident); margin per visit 10 x (1 - 0.7) and 10 x (1 - 0.6)
+    market = MarketConfig(visit_rate=1.0, contacts_per_visit=1.0, emotional_share=0.0, failure_rate=0.5, basket=10.0)
     b = BehaviourConfig(new_hire_gap=0.0, service_profit_chain=0.0, recovery_empathy=0.0, recovery_bonus=0.1,
                         unrecovered_quality=0.5, csat_threshold=0.65, learning_rate=1.0, expect_person=0.0)
-    firms = fm.create([FirmConfig(automation=1.0, bot_handover=0.0, bot_quality=0.8, capacity=100.0),
-                       FirmConfig(automation=0.0, capacity=100.0)])
+    firms = fm.create([FirmConfig(automation=1.0, bot_handover=0.0, bot_quality=0.8, capacity=100.0, unit_cost=0.7),
+                       FirmConfig(automation=0.0, capacity=100.0, unit_cost=0.6, incident_week=0,
+                                  incident_failure_rate=0.5)])
     c = customers([0.0] * 5, [0, 0, 1, 1, -1], firms=2)
     w = workforce(1, firm=[1], burnout=0.0, skill=0.5)
     # visits: 1, 2, 1, 1 (Poisson(1): 0.5 -> 1, 0.8 -> 2); the prospect's shock is ignored
@@ -152,9 +164,7 @@ def test_serve_counts_every_outcome_per_firm():
                   [0, 0, 0, 0, 0],  # bot shocks
                   [0, 0, 0, 0, 0],  # staff shocks
                   [0, 0, 0.5, 0.99, 0])  # recovery shocks
-    failure = np.array([0.5, 1.0])  # firm 0: emotional when the shock is below 1 - 0.5^C; firm 1: always
-    enc = service.serve(c, firms, w, em.roster(w, 2), market, b, np.array([3.0, 4.0]), failure,
-                        service.visit_tables(market), shocks)
+    enc = serve(shocks, customers=c, firms=firms, workforce=w, cfg=SimConfig(market=market, behaviour=b))
     assert per_customer((enc.buyers, enc.bought), 5).tolist() == [1, 2, 1, 1, 0]
     assert enc.visits.tolist() == [3, 2] and enc.contacts.tolist() == [3, 2]
     assert enc.encounters.tolist() == [2, 2]
@@ -180,8 +190,8 @@ def test_serve_fails_unstaffed_encounters_rates_at_the_threshold_and_counts_ever
     c = customers([0.0] * 2, [0, 1], firms=3)
     w = workforce(1, firm=[2])
     shocks = rows([0.5, 0.5], [0, 0], [0.9, 0.9], [0, 0], [0, 0], [0, 0])
-    enc = service.serve(c, firms, w, em.roster(w, 3), market, b, np.zeros(3), np.zeros(3),
-                        service.visit_tables(market), shocks)
+    market = dataclasses.replace(market, basket=0.0, failure_rate=0.0)
+    enc = serve(shocks, customers=c, firms=firms, workforce=w, cfg=SimConfig(market=market, behaviour=b))
     assert enc.visits.tolist() == [1, 1, 0] and enc.contacts.tolist() == [1, 1, 0]
     assert enc.failed.tolist() == [0, 1, 0] and enc.satisfied.tolist() == [1, 0, 0]
     assert c.last_event.tolist() == [cu.EVENT_NONE, cu.EVENT_FAILED]
