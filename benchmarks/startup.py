@@ -20,14 +20,18 @@ def time_startup(repeats: int = 3) -> dict[str, float]:
     """Wall time of `python -m sim` at 1,000 customers for one week: compiling, then with the kernels cached."""
     with tempfile.TemporaryDirectory(prefix="sim-bench-startup-") as tmp:
         env = {**os.environ, "NUMBA_CACHE_DIR": tmp}
-        command = [sys.executable, "-m", "sim", "market.customers=1000", "run.steps=1", "run.burn_in=0",
-                   "run.progress=false", f"hydra.run.dir={tmp}/run"]
+        runs = iter(range(repeats + 1))
 
         def wall() -> float:
+            # a fresh output folder each time: a finished run's folder would be resumed, not run again
+            command = [sys.executable, "-m", "sim", "market.customers=1000", "run.steps=1", "run.burn_in=0",
+                       "run.progress=false", f"hydra.run.dir={tmp}/run{next(runs)}"]
             start = time.perf_counter()
             done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 raise RuntimeError(f"the start-up run failed: {(done.stderr.strip().splitlines() or [''])[-1]}")
+            if "results (complete)" not in done.stdout:
+                raise RuntimeError(f"the start-up run did not run the model: {done.stdout.strip()[-200:]}")
             return time.perf_counter() - start
 
         compiling = wall()
