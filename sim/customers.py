@@ -97,6 +97,27 @@ def draw_need(mean: np.ndarray, spread: float, rng: np.random.Generator) -> np.n
     return np.where(inner, drawn, mean).astype(F32)
 
 
+def per_firm(c: Customers, firms: int) -> np.ndarray:
+    """How many customers each firm serves now."""
+    return per_segment(c, firms).sum(axis=1)
+
+
+def per_segment(c: Customers, firms: int) -> np.ndarray:
+    """How many customers of each segment each firm serves now: int (firms, segments)."""
+    return census(c.firm, c.segment, firms, len(SEGMENTS))
+
+
+def census(firm: np.ndarray, segment: np.ndarray, firms: int, segments: int) -> np.ndarray:
+    """Customers per firm and segment, in one pass (prospects counted apart and dropped)."""
+    count = np.zeros((firms + 1, segments), np.int64)  # row 0: prospects
+    for i in range(len(firm)):
+        count[firm[i] + 1, segment[i]] += 1
+    return count[1:]
+
+
+census = kernel(census)
+
+
 def felt(empathy: float, returns: float) -> float:
     """How much felt empathy counts: empathy ** returns (returns < 1: diminishing returns), exactly 0 at 0.
 

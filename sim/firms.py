@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import customers as cu
 from sim import employees
 from sim.config import LOSS_RESPONSES, AdaptConfig, FirmConfig
 
@@ -111,12 +112,10 @@ def adapt(m: EmpathyMarket, week: Week) -> None:
 
     The warm-up's losses do not count (its start is artificial); a firm that left lays its staff off.
     """
-    from sim.metrics import customers_per_firm  # metrics imports this module
-
     cfg, fs = m.cfg, m.firms
     if not cfg.adapt.enabled or week.done % cfg.adapt.every:
         return
-    now = customers_per_firm(m.customers, fs.n)
+    now = cu.per_firm(m.customers, fs.n)
     calendar_week = week.done - cfg.run.burn_in
     notes = review_strategies(fs, now, m.customers_at_review, cfg.adapt, losses_count=calendar_week > 0)
     m.workforce.status[~fs.active[m.workforce.firm]] = employees.CLOSED

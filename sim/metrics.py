@@ -19,10 +19,8 @@ from sim import accounts
 from sim import customers as cu
 from sim.choice import weekly_discount
 from sim.config import SimConfig
-from sim.customers import Customers
 from sim.employees import ACTIVE, VACANT
 from sim.firms import COST_ITEMS, update_reputation
-from sim.jit import kernel
 
 if TYPE_CHECKING:
     from sim.model import EmpathyMarket, Week
@@ -35,27 +33,6 @@ def _share(part: np.ndarray, whole: np.ndarray | float) -> np.ndarray:
     """Part / whole, 0 where the whole is 0 (a rate of nothing is reported as 0, never NaN)."""
     whole = np.broadcast_to(np.asarray(whole, dtype=float), np.shape(part))
     return np.divide(part, whole, out=np.zeros(np.shape(part)), where=whole > 0)
-
-
-def customers_per_firm(c: Customers, firms: int) -> np.ndarray:
-    """How many customers each firm serves now."""
-    return customers_per_segment(c, firms).sum(axis=1)
-
-
-def customers_per_segment(c: Customers, firms: int) -> np.ndarray:
-    """How many customers of each segment each firm serves now: int (firms, segments)."""
-    return census(c.firm, c.segment, firms, len(cu.SEGMENTS))
-
-
-def census(firm: np.ndarray, segment: np.ndarray, firms: int, segments: int) -> np.ndarray:
-    """Customers per firm and segment, in one pass (prospects counted apart and dropped)."""
-    count = np.zeros((firms + 1, segments), np.int64)  # row 0: prospects
-    for i in range(len(firm)):
-        count[firm[i] + 1, segment[i]] += 1
-    return count[1:]
-
-
-census = kernel(census)
 
 
 def account(m: EmpathyMarket, week: Week) -> None:
@@ -79,7 +56,7 @@ def measure(model: EmpathyMarket, week: Week) -> Row:
                                                          week.talk, week.adopted)
     c, fs, w = model.customers, model.firms, model.workforce
     nf = fs.n
-    customers = customers_per_firm(c, nf)
+    customers = cu.per_firm(c, nf)
     started = at_start.sum(axis=1)
     revenue = accounts.revenue(model, enc)
     active = w.status == ACTIVE
@@ -227,7 +204,7 @@ def summarise(model: EmpathyMarket, table: pd.DataFrame) -> dict[str, dict[str, 
     A figure with nothing to measure (no customers, no staff, no encounters) is None, never 0 or 1.
     """
     cfg, fs, c = model.cfg, model.firms, model.customers
-    customers = customers_per_firm(c, fs.n)
+    customers = cu.per_firm(c, fs.n)
     staff = model.workforce.headcount(fs.n)
     still_open = open_value(model)
     i_week = weekly_discount(cfg)

@@ -78,7 +78,7 @@ class EmpathyMarket(mesa.Model):
         self.customers = customers.create(
             cfg.market, self.firms.per_firm("initial_share"), self.firms.reputation, self.streams.setup("population")
         )
-        served = metrics.customers_per_firm(self.customers, n_firms)
+        served = customers.per_firm(self.customers, n_firms)
         self.pay = employees.pay_ratio(self.firms.per_firm("wage"), cfg.market.market_wage)
         self.workforce = employees.create(self._staff_for(served), self.firms.empathy, self.pay, cfg.behaviour,
                                           self.streams.setup("workforce"))
@@ -106,7 +106,7 @@ class EmpathyMarket(mesa.Model):
 
     def step(self) -> None:
         """One week: each process of the ODD schedule (`SCHEDULE`), in order, on this week's context."""
-        week = Week(self.week, at_start=metrics.customers_per_segment(self.customers, self.firms.n))
+        week = Week(self.week, at_start=customers.per_segment(self.customers, self.firms.n))
         if self.week + 1 < self.cfg.run.burn_in + self.cfg.run.steps:
             self.streams.draw_ahead(self.week + 1, self.shocks_per_week, self.customers.n)
         for process in SCHEDULE:

@@ -102,9 +102,9 @@ def test_the_survey_counts_answers_per_firm():
 
 def test_customers_per_firm_and_segment_and_open_value():
     c = customers([0.0, 0.9, 0.9, 0.0], [0, 0, 1, -1], firms=2)
-    assert metrics.customers_per_firm(c, 3).tolist() == [2, 1, 0]
-    assert metrics.customers_per_segment(c, 2).tolist() == [[1, 1], [0, 1]]
-    assert metrics.customers_per_segment(c, 2).dtype == np.int64 and metrics.customers_per_firm(c, 2).dtype == np.int64
+    assert cu.per_firm(c, 3).tolist() == [2, 1, 0]
+    assert cu.per_segment(c, 2).tolist() == [[1, 1], [0, 1]]
+    assert cu.per_segment(c, 2).dtype == np.int64 and cu.per_firm(c, 2).dtype == np.int64
 
 
 def test_rates_with_nothing_to_measure_and_the_recorder():
