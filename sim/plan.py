@@ -57,15 +57,15 @@ class Plan:
 
 def apply(m: EmpathyMarket, week: Week) -> None:
     """0. Start of a week: ramp the bots on, apply the changes due this calendar week, book their one-off costs."""
-    fs, p, due = m.firms, m.plan, week.t - m.cfg.run.burn_in
+    fs, p, calendar_week = m.firms, m.plan, week.t - m.cfg.run.burn_in
     p.one_off = np.zeros(fs.n)
     ramping = bool(p.bot_gap.any())
     if ramping:
         p.bot_gap *= math.exp(-1 / p.cfg.bot_ramp_weeks)
-    for firm, lever, value in p.due.get(due, ()):
+    for firm, lever, value in p.due.get(calendar_week, ()):
         change(m, firm, lever, value)
-    p.one_off[0] += p.costs.get(due, 0.0)
-    if ramping or due in p.due:
+    p.one_off[0] += p.costs.get(calendar_week, 0.0)
+    if ramping or calendar_week in p.due:
         fs.bot_quality[:] = fs.per_firm("bot_quality") * (1 - p.bot_gap)
 
 
