@@ -112,18 +112,15 @@ def route(c: Customers, firms: Firms, team: Roster, w: Workforce, tables: tuple[
     calm = 1 - np.minimum(market.emotional_share + failure, 1)  # per firm: a contact is not emotional
     emotional_cut = cutoff(1 - calm[:, None] ** np.arange(len(visits) + 1)[None, :])  # (firm, contacts)
     bot_cut, handover_cut = cutoff(firms.automation), cutoff(firms.automation * firms.bot_handover)
-    buyers, bought, who, n_contacts, flags, server = meet(
+    buyers, bought, shop, who, firm, n_contacts, emotional, bot, handed, server = meet(
         u, c.firm, visits, contacts, emotional_cut, bot_cut, handover_cut, team.order,
         team.start, team.count, w.n)
-    shop = c.firm[buyers].astype(np.intp)
-    routing = Routing(who=who, firm=c.firm[who].astype(np.intp), contacts=n_contacts,
-                      emotional=(flags & EMOTIONAL) > 0, bot=(flags & BOT) > 0, handed=(flags & HANDED) > 0,
+    routing = Routing(who=who, firm=firm, contacts=n_contacts, emotional=emotional, bot=bot, handed=handed,
                       server=server)
     return (buyers, bought, shop), routing
 
 
 SHOCKS = 6  # per customer and week: visits, contacts, emotional, bot, staff member, recovery
-EMOTIONAL, BOT, HANDED = 1, 2, 4  # bits of an encounter's flags in `meet`
 
 
 def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: np.ndarray,
@@ -137,7 +134,8 @@ def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: 
     bot_handover), served by a uniformly chosen employee of its firm (none on staff: nobody, slot
     staff_slots + firms; a bot: slot staff_slots + firm).
 
-    Returns buyers, their visits, and per encounter: customer, contacts, flags, server.
+    Returns buyers, their visits and firms, and per encounter: customer, firm, contacts, emotional,
+    bot, handed over, server.
     """
     u_visit, u_contact, u_emotional, u_bot, u_staff = u[0], u[1], u[2], u[3], u[4]
     n, nf = len(firm), len(bot_cut)
@@ -148,15 +146,16 @@ def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: 
         buyers[n_buyers] = i
         n_buyers += (firm[i] >= 0) & (u_visit[i] >= first)  # prospects buy nothing
     buyers = buyers[:n_buyers]
-    bought = np.empty(n_buyers, np.int64)
-    who, contacts = np.empty(n_buyers, np.int64), np.empty(n_buyers, np.int64)
-    flags, server = np.empty(n_buyers, np.uint8), np.empty(n_buyers, np.int64)
+    bought, shop = np.empty(n_buyers, np.int64), np.empty(n_buyers, np.intp)
+    who, at, contacts = np.empty(n_buyers, np.int64), np.empty(n_buyers, np.intp), np.empty(n_buyers, np.int64)
+    emotionals, bots, handovers = np.empty((3, n_buyers), np.bool_)
+    server = np.empty(n_buyers, np.int64)
     n_encounters = 0
     for b in range(n_buyers):
         i = buyers[b]
         f = firm[i]
         k = count(u_visit[i], visit_cuts)
-        bought[b] = k
+        bought[b], shop[b] = k, f
         c = count(u_contact[i], contact_cuts[k]) if contact_cuts.shape[0] else k
         emotional = u_emotional[i] < emotional_cut[f, c]
         bot = u_bot[i] < bot_cut[f]
@@ -164,11 +163,11 @@ def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: 
         staffed = on_staff[f] > 0
         person = order[start[f] + ((np.int64(u_staff[i]) * on_staff[f]) >> 32)] if staffed else staff_slots + nf
         server[n_encounters] = staff_slots + f if bot & ~handed else person
-        who[n_encounters], contacts[n_encounters] = i, c
-        flags[n_encounters] = emotional * EMOTIONAL + bot * BOT + handed * HANDED
+        who[n_encounters], at[n_encounters], contacts[n_encounters] = i, f, c
+        emotionals[n_encounters], bots[n_encounters], handovers[n_encounters] = emotional, bot, handed
         n_encounters += c > 0  # a buyer without contacts has no encounter
-    return (buyers, bought, who[:n_encounters], contacts[:n_encounters],
-            flags[:n_encounters], server[:n_encounters])
+    e = n_encounters
+    return (buyers, bought, shop, who[:e], at[:e], contacts[:e], emotionals[:e], bots[:e], handovers[:e], server[:e])
 
 meet = kernel(meet)
 
