@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import hashlib
 import itertools
 import json
@@ -620,6 +621,17 @@ def sweep_stopped(plan: Plan, sig: signal.Signals) -> str:
             f"to finish the rest, run the same command again: python -m sim {shlex.join(argv)}")
 
 
+def end_start_up() -> None:
+    """Turn the garbage collector back on for the runs (`python -m sim` starts with it off), past what start-up built.
+
+    What start-up built (modules, configs) lives as long as the process: frozen, collections skip it.
+    Where the collector is on (a caller in Python), nothing is frozen.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def main() -> None:
     """Entry point: check the whole command line, then run Hydra; user errors end in one line."""
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra then raises its errors to us instead of printing them
@@ -632,6 +644,7 @@ def main() -> None:
             for profile in plan.profiles:
                 print(derive.table(profile), flush=True)
             sys.argv[1:] = plan.argv
+            end_start_up()
             with one_line_errors():
                 run()
     except ConfigError as err:
