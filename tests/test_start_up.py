@@ -1,4 +1,4 @@
-"""`python -m sim` starts with the garbage collector off and turns it back on, past start-up's objects, for the runs."""
+"""What `python -m sim` does before its runs start: the garbage collector off, and no second composition of a sweep."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import gc
 import subprocess
 import sys
 
-from sim.app import end_start_up
+import pytest
+from hydra.plugins.sweeper import Sweeper
+
+from sim.app import Plan, end_start_up, jobs_checked
 
 RUN = """
 import gc, runpy, sys
@@ -49,3 +52,19 @@ def test_end_start_up_freezes_nothing_for_a_caller_whose_collector_is_on():
     end_start_up()
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+def test_a_sweep_preflight_composed_is_not_composed_again_by_hydras_sweeper():
+    hydras_check = Sweeper.validate_batch_is_legal
+    with jobs_checked(Plan([], multirun=True, runs=3)):
+        assert Sweeper.validate_batch_is_legal is not hydras_check
+        assert Sweeper.validate_batch_is_legal(None, [["seed=0"]]) is None  # Hydra's would need a sweeper
+    assert Sweeper.validate_batch_is_legal is hydras_check
+
+
+@pytest.mark.parametrize("plan", [Plan([], multirun=True, runs=0), Plan([], multirun=False, runs=1)],
+                         ids=["sweep pre-flight did not compose", "one run"])
+def test_hydras_sweeper_checks_what_preflight_did_not(plan):
+    hydras_check = Sweeper.validate_batch_is_legal
+    with jobs_checked(plan):
+        assert Sweeper.validate_batch_is_legal is hydras_check
