@@ -69,7 +69,7 @@ def prospects_adopt(u: np.ndarray, firm: np.ndarray, segment: np.ndarray, need: 
     can adopt: the utilities are computed for those alone, with the same outcome.
     """
     n, nf = len(firm), len(price)
-    heard = np.zeros(n, np.int64)
+    heard = np.zeros(n, np.int32)  # praise messages each customer heard
     for m in range(len(listener)):
         heard[listener[m]] += 1
     missed_ads = np.float32(1)
@@ -78,7 +78,9 @@ def prospects_adopt(u: np.ndarray, firm: np.ndarray, segment: np.ndarray, need: 
     reach = np.empty(heard.max() + 1 if n else 1)  # the bound for a prospect that heard h messages
     for h in range(len(reach)):
         reach[h] = 1 - missed_ads * np.exp(-referral_strength * np.float64(h))
-    row = np.empty(n, np.int64)  # of a prospect who may adopt: its number in customer order, else -1
+    # of a prospect who may adopt: its number in customer order, else -1; written over `heard` once
+    # read (an n-sized array fewer to allocate and fill: at 1,000,000 customers, most of this kernel's time)
+    row = heard
     reached = np.empty(n + 1, np.int64)
     n_prospects = n_reached = 0
     for i in range(n):  # branch-free: whether a prospect is reached is a coin toss
