@@ -147,7 +147,8 @@ def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: 
         n_buyers += (firm[i] >= 0) & (u_visit[i] >= first)  # prospects buy nothing
     buyers = buyers[:n_buyers]
     bought, shop = np.empty(n_buyers, np.int64), np.empty(n_buyers, np.intp)
-    who, at, contacts = np.empty(n_buyers, np.int64), np.empty(n_buyers, np.intp), np.empty(n_buyers, np.int64)
+    who, contacts = np.empty(n_buyers, np.int64), np.empty(n_buyers, np.int64)
+    encounter_firm = np.empty(n_buyers, np.intp)
     emotionals, bots, handovers = np.empty((3, n_buyers), np.bool_)
     server = np.empty(n_buyers, np.int64)
     n_encounters = 0
@@ -163,11 +164,12 @@ def meet(u: np.ndarray, firm: np.ndarray, visit_cuts: np.ndarray, contact_cuts: 
         staffed = on_staff[f] > 0
         person = order[start[f] + ((np.int64(u_staff[i]) * on_staff[f]) >> 32)] if staffed else staff_slots + nf
         server[n_encounters] = staff_slots + f if bot & ~handed else person
-        who[n_encounters], at[n_encounters], contacts[n_encounters] = i, f, c
+        who[n_encounters], encounter_firm[n_encounters], contacts[n_encounters] = i, f, c
         emotionals[n_encounters], bots[n_encounters], handovers[n_encounters] = emotional, bot, handed
         n_encounters += c > 0  # a buyer without contacts has no encounter
     e = n_encounters
-    return (buyers, bought, shop, who[:e], at[:e], contacts[:e], emotionals[:e], bots[:e], handovers[:e], server[:e])
+    return (buyers, bought, shop, who[:e], encounter_firm[:e], contacts[:e], emotionals[:e], bots[:e], handovers[:e],
+            server[:e])
 
 meet = kernel(meet)
 
