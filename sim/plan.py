@@ -57,7 +57,7 @@ class Plan:
 
 def apply(m: EmpathyMarket, week: Week) -> None:
     """0. Start of a week: ramp the bots on, apply the changes due this calendar week, book their one-off costs."""
-    fs, p, calendar_week = m.firms, m.plan, week.t - m.cfg.run.burn_in
+    fs, p, calendar_week = m.firms, m.plan, m.calendar_week
     p.one_off = np.zeros(fs.n)
     ramping = bool(p.bot_gap.any())
     if ramping:
